@@ -1,0 +1,444 @@
+"""Stack configuration: one pydantic model, read once from Pulumi config, checked before use."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pulumi
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic.alias_generators import to_camel
+
+from reevo_infra.cidr import MAX_AZS, MAX_VPC_PREFIX, MIN_VPC_PREFIX
+
+NAMESPACE = "reevo"
+
+# CloudWatch Logs accepts only these retention values; 0 would mean "never expire", which
+# LGPD art. 16 rules out for personal data.
+LOG_RETENTION_DAYS = frozenset(
+    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
+     2557, 2922, 3288, 3653}
+)
+_WINDOW = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)"
+                     r"-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)$")
+_DAILY_WINDOW = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+_DNS_LABEL = re.compile(r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$")
+_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+
+
+class ConfigError(pulumi.RunError):
+    """Stack config that cannot be deployed; one line per problem, each naming its key."""
+
+    def __init__(self, problems: Iterable[str]) -> None:
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"invalid stack configuration:\n{lines}")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+    )
+
+
+def _retention(days: int) -> int:
+    if days not in LOG_RETENTION_DAYS:
+        allowed = ", ".join(str(d) for d in sorted(LOG_RETENTION_DAYS))
+        raise ValueError(f"must be one of CloudWatch's retention values ({allowed})")
+    return days
+
+
+class NetworkConfig(_Model):
+    """The VPC: its address block, how many AZs it spans and how it reaches the internet."""
+
+    cidr: ipaddress.IPv4Network = Field(description="VPC block, /16 to /20; subnets derive from it")
+    az_count: int = Field(2, ge=2, le=MAX_AZS, description="AZs used; prod needs 3")
+    nat_gateways: Literal["single", "perAz"] = Field(
+        "perAz", description="'single' shares one NAT (dev cost); 'perAz' gives each AZ its own"
+    )
+
+    @field_validator("cidr", mode="before")
+    @classmethod
+    def _strict_cidr(cls, value: Any) -> Any:
+        # strict=True rejects host bits, so "10.0.0.1/16" is an error rather than silently
+        # becoming 10.0.0.0/16.
+        try:
+            block = ipaddress.IPv4Network(str(value), strict=True)
+        except ValueError as err:
+            raise ValueError(f"not an IPv4 network block: {err}") from None
+        if not MIN_VPC_PREFIX <= block.prefixlen <= MAX_VPC_PREFIX:
+            raise ValueError(
+                f"prefix must be /{MIN_VPC_PREFIX} to /{MAX_VPC_PREFIX}, "
+                f"got /{block.prefixlen}"
+            )
+        return block
+
+
+class DatabaseConfig(_Model):
+    """RDS PostgreSQL. The master password is always RDS-managed, so no password key exists."""
+
+    engine_version: Literal["16", "17"] = Field("17", description="PostgreSQL major version")
+    instance_class: str = Field("db.t4g.medium", pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
+    allocated_storage: int = Field(50, ge=20, le=65536, description="initial gp3 GiB")
+    max_allocated_storage: int = Field(200, le=65536, description="autoscaling ceiling, GiB")
+    multi_az: bool = Field(True, description="standby in another AZ; prod requires it")
+    backup_retention_days: int = Field(7, ge=0, le=35)
+    backup_window: str = Field("05:00-06:00", description="UTC; 02:00-03:00 in Brasilia")
+    maintenance_window: str = Field("sun:06:30-sun:07:30", description="UTC, after backups")
+    deletion_protection: bool = Field(True)
+    performance_insights_retention_days: int = Field(7, description="7, or a multiple of 31")
+
+    @field_validator("backup_window")
+    @classmethod
+    def _daily_window(cls, value: str) -> str:
+        if not _DAILY_WINDOW.match(value):
+            raise ValueError("must look like hh:mm-hh:mm (UTC)")
+        return value
+
+    @field_validator("maintenance_window")
+    @classmethod
+    def _weekly_window(cls, value: str) -> str:
+        if not _WINDOW.match(value):
+            raise ValueError("must look like ddd:hh:mm-ddd:hh:mm (UTC)")
+        return value
+
+    @field_validator("performance_insights_retention_days")
+    @classmethod
+    def _pi_retention(cls, value: int) -> int:
+        if value != 7 and (value % 31 or not 31 <= value <= 731):
+            raise ValueError("must be 7 or a multiple of 31 up to 731")
+        return value
+
+
+class CacheConfig(_Model):
+    """ElastiCache for Valkey, used for the marketplace reads."""
+
+    engine_version: Literal["7.2", "8.0", "8.1"] = Field("8.0")
+    node_type: str = Field("cache.t4g.small", pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$")
+    num_cache_clusters: int = Field(2, ge=1, le=6, description="primary plus replicas")
+    automatic_failover: bool = Field(True)
+    multi_az: bool = Field(True)
+    transit_encryption: bool = Field(True, description="TLS; the AUTH token requires it")
+    snapshot_retention_days: int = Field(7, ge=0, le=35)
+    snapshot_window: str = Field("04:00-05:00", description="UTC, daily")
+    maintenance_window: str = Field("sun:07:30-sun:08:30", description="UTC")
+
+    @field_validator("snapshot_window")
+    @classmethod
+    def _daily_window(cls, value: str) -> str:
+        if not _DAILY_WINDOW.match(value):
+            raise ValueError("must look like hh:mm-hh:mm (UTC)")
+        return value
+
+    @field_validator("maintenance_window")
+    @classmethod
+    def _weekly_window(cls, value: str) -> str:
+        if not _WINDOW.match(value):
+            raise ValueError("must look like ddd:hh:mm-ddd:hh:mm (UTC)")
+        return value
+
+
+class ClusterConfig(_Model):
+    """EKS control plane and its managed node group."""
+
+    version: str = Field("1.34", pattern=r"^1\.\d{2}$", description="Kubernetes minor version")
+    endpoint_public_access: bool = Field(False, description="prod must keep this off")
+    public_access_cidrs: list[ipaddress.IPv4Network] = Field(default_factory=list)
+    admin_principal_arns: list[str] = Field(default_factory=list)
+    instance_types: list[str] = Field(default_factory=lambda: ["m7g.large"], min_length=1)
+    architecture: Literal["arm64", "x86_64"] = Field("arm64")
+    node_min_size: int = Field(2, ge=1)
+    node_desired_size: int = Field(2, ge=1)
+    node_max_size: int = Field(6, ge=1)
+    node_disk_gib: int = Field(50, ge=20, le=1000)
+
+    @field_validator("admin_principal_arns")
+    @classmethod
+    def _iam_arns(cls, values: list[str]) -> list[str]:
+        for arn in values:
+            if not re.match(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/.+$", arn):
+                raise ValueError(f"{arn!r} is not an IAM role or user ARN")
+        return values
+
+
+class ServiceConfig(_Model):
+    """One of the platform's services, as a container image and its scaling bounds."""
+
+    name: str
+    image_tag: str = Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+    port: int = Field(8080, ge=1024, le=65535, description="unprivileged: pods run as non-root")
+    cpu: str = Field("250m", pattern=r"^\d+m?$")
+    memory: str = Field("256Mi", pattern=r"^\d+(Mi|Gi)$")
+    min_replicas: int = Field(2, ge=1)
+    max_replicas: int = Field(6, ge=1)
+    cpu_target_percent: int = Field(70, ge=10, le=95)
+    health_path: str = Field("/healthz", pattern=r"^/")
+    ready_path: str = Field("/ready", pattern=r"^/")
+    uses_database: bool = Field(True)
+    uses_cache: bool = Field(False)
+
+    @field_validator("name")
+    @classmethod
+    def _dns_label(cls, value: str) -> str:
+        if not _DNS_LABEL.match(value):
+            raise ValueError("must be a DNS label: lowercase letters, digits and '-'")
+        return value
+
+
+class GatewayConfig(_Model):
+    """The REST API edge, its Cognito identity and its WAF."""
+
+    throttle_rate: float = Field(200, gt=0, description="steady requests per second")
+    throttle_burst: int = Field(400, gt=0)
+    waf_rate_limit: int = Field(2000, ge=10, le=2_000_000_000, description="per IP, 5 minutes")
+    mfa: Literal["OFF", "OPTIONAL", "ON"] = Field("OPTIONAL")
+    certificate_arn: str | None = Field(None, pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:")
+    domain_name: str | None = Field(None)
+
+
+class AlertsConfig(_Model):
+    """Where alarms go, and whether they are on."""
+
+    enabled: bool = Field(True)
+    emails: list[str] = Field(default_factory=list)
+
+    @field_validator("emails")
+    @classmethod
+    def _emails(cls, values: list[str]) -> list[str]:
+        for email in values:
+            if not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
+                raise ValueError(f"{email!r} is not an email address")
+        return values
+
+
+def _default_services() -> list[ServiceConfig]:
+    return [
+        ServiceConfig(name="credit", image_tag="0.1.0"),
+        ServiceConfig(name="payments", image_tag="0.1.0"),
+        ServiceConfig(name="marketplace", image_tag="0.1.0", uses_cache=True),
+    ]
+
+
+class StackConfig(_Model):
+    """Everything one stack needs; every component's args are built from this."""
+
+    region: str = Field("sa-east-1", description="aws:region; sa-east-1 keeps data in Brazil")
+    environment: Literal["dev", "staging", "prod"]
+    owner: str = Field(min_length=1)
+    cost_center: str = Field(min_length=1)
+    data_classification: Literal["public", "internal", "confidential", "restricted"]
+    log_retention_days: int = Field(365, description="audit and access logs, in days")
+    network: NetworkConfig
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    cache: CacheConfig = Field(default_factory=CacheConfig)
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
+    services: list[ServiceConfig] = Field(default_factory=_default_services, min_length=1)
+    gateway: GatewayConfig = Field(default_factory=GatewayConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _log_retention(cls, value: int) -> int:
+        return _retention(value)
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if not _REGION.match(value):
+            raise ValueError("not an AWS region name")
+        return value
+
+    @property
+    def is_prod(self) -> bool:
+        return self.environment == "prod"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A cross-field rule: the key it blames, the requirement or AWS rule behind it, a test."""
+
+    key: str
+    reason: str
+    holds: Callable[[StackConfig], bool]
+    prod_only: bool = False
+
+
+def _windows_overlap(daily: str, weekly: str) -> bool:
+    """True when a daily hh:mm-hh:mm window overlaps a weekly ddd:hh:mm-ddd:hh:mm one."""
+
+    def minutes(hh: str, mm: str) -> int:
+        return int(hh) * 60 + int(mm)
+
+    d = _DAILY_WINDOW.match(daily)
+    w = _WINDOW.match(weekly)
+    if not d or not w:
+        return False
+    days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    week = 7 * 24 * 60
+    w_start = days.index(w[1]) * 1440 + minutes(w[2], w[3])
+    w_end = days.index(w[4]) * 1440 + minutes(w[5], w[6])
+    w_len = (w_end - w_start) % week
+    d_start = minutes(d[1], d[2])
+    d_len = (minutes(d[3], d[4]) - d_start) % 1440
+    for day in range(7):
+        start = day * 1440 + d_start
+        for offset in (-week, 0, week):
+            a0, a1 = start + offset, start + offset + d_len
+            if a0 < w_start + w_len and w_start < a1:
+                return True
+    return False
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("network.azCount", "prod needs at least 3 AZs (RNF-CF-01)",
+         lambda c: c.network.az_count >= 3, prod_only=True),
+    Rule("network.natGateways", "prod needs a NAT gateway per AZ (RNF-CF-01)",
+         lambda c: c.network.nat_gateways == "perAz", prod_only=True),
+    Rule("logRetentionDays", "prod keeps audit and access logs >= 180 days (RNF-S-04)",
+         lambda c: c.log_retention_days >= 180, prod_only=True),
+    Rule("database.multiAz", "prod needs a Multi-AZ database (RNF-CF-01)",
+         lambda c: c.database.multi_az, prod_only=True),
+    Rule("database.backupRetentionDays", "prod keeps backups >= 7 days (RNF-CF-03)",
+         lambda c: c.database.backup_retention_days >= 7, prod_only=True),
+    Rule("database.backupRetentionDays",
+         "automated backups (retention >= 1 day) give point-in-time recovery (RNF-CF-03)",
+         lambda c: c.database.backup_retention_days >= 1),
+    Rule("database.deletionProtection", "prod needs deletion protection (RNF-CF-03)",
+         lambda c: c.database.deletion_protection, prod_only=True),
+    Rule("database.maxAllocatedStorage",
+         "must exceed allocatedStorage so storage can grow (RNF-ED-01)",
+         lambda c: c.database.max_allocated_storage > c.database.allocated_storage),
+    Rule("database.maintenanceWindow", "RDS rejects a maintenance window overlapping "
+         "backupWindow", lambda c: not _windows_overlap(
+             c.database.backup_window, c.database.maintenance_window)),
+    Rule("cache.numCacheClusters", "prod needs >= 2 cache nodes (RNF-CF-01)",
+         lambda c: c.cache.num_cache_clusters >= 2, prod_only=True),
+    Rule("cache.automaticFailover", "prod needs automatic failover (RNF-CF-01)",
+         lambda c: c.cache.automatic_failover, prod_only=True),
+    Rule("cache.multiAz", "prod needs a Multi-AZ cache (RNF-CF-01)",
+         lambda c: c.cache.multi_az, prod_only=True),
+    Rule("cache.snapshotRetentionDays", "prod keeps daily cache snapshots >= 7 days "
+         "(RNF-CF-03)", lambda c: c.cache.snapshot_retention_days >= 7, prod_only=True),
+    Rule("cache.automaticFailover",
+         "ElastiCache needs numCacheClusters >= 2 for automatic failover",
+         lambda c: not c.cache.automatic_failover or c.cache.num_cache_clusters >= 2),
+    Rule("cache.multiAz", "ElastiCache needs automaticFailover on for Multi-AZ",
+         lambda c: not c.cache.multi_az or c.cache.automatic_failover),
+    Rule("cache.transitEncryption",
+         "the AUTH token needs in-transit encryption, and RNF-S-04 asks for TLS",
+         lambda c: c.cache.transit_encryption),
+    Rule("cache.maintenanceWindow", "ElastiCache rejects a maintenance window overlapping "
+         "snapshotWindow", lambda c: not _windows_overlap(
+             c.cache.snapshot_window, c.cache.maintenance_window)),
+    Rule("cluster.endpointPublicAccess", "prod keeps the EKS API private (RNF-S-04)",
+         lambda c: not c.cluster.endpoint_public_access, prod_only=True),
+    Rule("cluster.publicAccessCidrs",
+         "a public EKS endpoint needs explicit CIDRs, never 0.0.0.0/0 (RNF-S-04)",
+         lambda c: not c.cluster.endpoint_public_access or (
+             bool(c.cluster.public_access_cidrs)
+             and all(n.prefixlen > 0 for n in c.cluster.public_access_cidrs))),
+    Rule("cluster.nodeMinSize", "prod needs at least one node per AZ (RNF-CF-01)",
+         lambda c: c.cluster.node_min_size >= c.network.az_count, prod_only=True),
+    Rule("cluster.nodeMaxSize", "must exceed nodeMinSize so nodes can scale (RNF-ED-01)",
+         lambda c: c.cluster.node_max_size > c.cluster.node_min_size),
+    Rule("cluster.nodeDesiredSize", "must lie between nodeMinSize and nodeMaxSize",
+         lambda c: c.cluster.node_min_size <= c.cluster.node_desired_size
+         <= c.cluster.node_max_size),
+    Rule("gateway.mfa", "prod offers MFA to farmers and investors (RNF-S-04)",
+         lambda c: c.gateway.mfa != "OFF", prod_only=True),
+    Rule("gateway.certificateArn", "a custom domain needs both domainName and "
+         "certificateArn", lambda c: (c.gateway.certificate_arn is None)
+         == (c.gateway.domain_name is None)),
+    Rule("alerts.enabled", "prod alarms must be on (RNF-CF-01)",
+         lambda c: c.alerts.enabled, prod_only=True),
+    Rule("services", "service names must be unique",
+         lambda c: len({s.name for s in c.services}) == len(c.services)),
+)
+
+
+def _service_problems(cfg: StackConfig) -> list[str]:
+    problems = []
+    for i, svc in enumerate(cfg.services):
+        key = f"{NAMESPACE}:services[{i}]"
+        if svc.max_replicas <= svc.min_replicas:
+            problems.append(f"{key}.maxReplicas: must exceed minReplicas so the "
+                            "HorizontalPodAutoscaler can scale (RNF-ED-01)")
+        if cfg.is_prod and svc.min_replicas < 2:
+            problems.append(f"{key}.minReplicas: prod runs >= 2 replicas of "
+                            f"{svc.name} (RNF-CF-01)")
+    return problems
+
+
+def rule_problems(cfg: StackConfig) -> list[str]:
+    """Every rule the parsed config breaks, one line each."""
+    problems = [
+        f"{_qualified(rule.key)}: {rule.reason}"
+        for rule in RULES
+        if (cfg.is_prod or not rule.prod_only) and not rule.holds(cfg)
+    ]
+    return problems + _service_problems(cfg)
+
+
+def _qualified(key: str) -> str:
+    return "aws:region" if key == "region" else f"{NAMESPACE}:{key}"
+
+
+def _loc_to_key(loc: tuple[int | str, ...]) -> str:
+    key = ""
+    for part in loc:
+        if isinstance(part, int):
+            key += f"[{part}]"
+        else:
+            key += f".{part}" if key else str(part)
+    return _qualified(key)
+
+
+def parse(raw: Mapping[str, Any]) -> StackConfig:
+    """Validate a raw mapping of config keys (namespace stripped) into a StackConfig."""
+    try:
+        cfg = StackConfig.model_validate(dict(raw))
+    except ValidationError as err:
+        problems = []
+        for e in err.errors():
+            reason = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
+            reason = reason.removeprefix("Value error, ")
+            problems.append(f"{_loc_to_key(e['loc'])}: {reason}")
+        raise ConfigError(problems) from None
+    problems = rule_problems(cfg)
+    if problems:
+        raise ConfigError(problems)
+    return cfg
+
+
+def _decode(value: Any) -> Any:
+    # Structured config (objects and lists) reaches the program as JSON text.
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def raw_from_flat(flat: Mapping[str, Any]) -> dict[str, Any]:
+    """Turn `reevo:key` / `aws:region` entries into the mapping `parse` expects."""
+    raw: dict[str, Any] = {}
+    for full_key, value in flat.items():
+        namespace, _, key = full_key.partition(":")
+        if namespace == NAMESPACE:
+            raw[key] = _decode(value)
+        elif full_key == "aws:region":
+            raw["region"] = value
+    return raw
+
+
+def load() -> StackConfig:
+    """Read this stack's config from the Pulumi runtime and validate it."""
+    # The SDK offers no public way to list config keys, and unknown keys must be rejected,
+    # so read the same maps that pulumi.Config reads from.
+    flat = {**pulumi.runtime.config.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
+    return parse(raw_from_flat(flat))
