@@ -7,6 +7,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from reevo_infra.components.ingress import Ingress, IngressArgs
 from reevo_infra.components.keys import Keys, KeysArgs
 from reevo_infra.components.network import Network, NetworkArgs
 from reevo_infra.config import ConfigError, StackConfig
@@ -73,6 +74,17 @@ def build(cfg: StackConfig) -> dict[str, Any]:
         opts,
     )
 
+    ingress = Ingress(
+        f"{prefix}-ingress",
+        IngressArgs(
+            vpc_id=network.vpc_id,
+            app_subnet_ids=network.app_subnet_ids,
+            tags=tags,
+            deletion_protection=cfg.is_prod,
+        ),
+        opts,
+    )
+
     return {
         "region": cfg.region,
         "vpcId": network.vpc_id,
@@ -80,4 +92,5 @@ def build(cfg: StackConfig) -> dict[str, Any]:
         "appSubnetIds": network.app_subnet_ids,
         "dataSubnetIds": network.data_subnet_ids,
         "keyArns": keys.arns,
+        "ingressLoadBalancerArn": ingress.load_balancer_arn,
     }
