@@ -195,6 +195,7 @@ class Registration:
     """One resource as the engine saw it: what it is, its inputs, and its options."""
 
     urn: str
+    id: str
     type: str
     name: str
     parent: str
@@ -254,6 +255,7 @@ class RecordingMonitor(MockMonitor):
         registered = self.resources.get(urn)
         self.registrations[urn] = Registration(
             urn=urn,
+            id=response.id,
             type=request.type,
             name=request.name,
             parent=request.parent,
@@ -311,9 +313,9 @@ class Recording:
         raise LookupError(urn)
 
     def by_id(self, typ: str, resource_id: str) -> Registration:
-        """The registered resource of `typ` whose fake physical id is `resource_id`."""
+        """The registered resource of `typ` whose physical id is `resource_id`."""
         for r in self.of_type(typ):
-            if r.state.get("id") == resource_id or _fake_id(r) == resource_id:
+            if r.id == resource_id:
                 return r
         raise LookupError(f"no {typ} with id {resource_id}")
 
@@ -322,11 +324,6 @@ class Recording:
 
     def __iter__(self) -> Iterator[Registration]:
         return iter(self.resources)
-
-
-def _fake_id(r: Registration) -> str:
-    prefix = _ID_PREFIX.get(r.type, "")
-    return f"{prefix}{_hex(r.type, r.name)}" if prefix else f"{r.name}-id"
 
 
 def stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
