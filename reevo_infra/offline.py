@@ -351,11 +351,13 @@ def evaluate(
     overrides: Mapping[str, Any] | None = None,
     config: Mapping[str, Any] | None = None,
     project_dir: Path = PROJECT_DIR,
+    monitor: RecordingMonitor | None = None,
 ) -> Recording:
     """Run `__main__.py` for `stack` under the mock engine and return what it registered.
 
     `config` replaces the stack file's config; `overrides` are merged over it (a value of
-    None removes the key). Exceptions from the program propagate, as in `pulumi up`.
+    None removes the key). Exceptions from the program propagate, as in `pulumi up`; pass a
+    `monitor` to inspect what was registered before one was raised.
     """
     merged = dict(stack_config(stack, project_dir) if config is None else config)
     for key, value in (overrides or {}).items():
@@ -365,7 +367,7 @@ def evaluate(
             merged[key] = value
     region = str(merged.get("aws:region", "sa-east-1"))
 
-    monitor = RecordingMonitor(FakeCloud(region))
+    monitor = monitor or RecordingMonitor(FakeCloud(region))
     mock_settings = MockSettings(
         monitor=monitor,
         monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),

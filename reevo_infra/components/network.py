@@ -268,6 +268,7 @@ class Network(pulumi.ComponentResource):
             to_port=443,
             cidr_ipv4=vpc.cidr_block,
             description="HTTPS from the VPC",
+            tags=tags(self._args.tags, child_name(sg_name, "https")),
             opts=child,
         )
 
