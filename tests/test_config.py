@@ -116,9 +116,10 @@ def test_every_problem_gets_its_own_line() -> None:
     data = raw("prod")
     data["network"]["azCount"] = 2
     data["network"]["natGateways"] = "single"
-    err = pytest.raises(ConfigError, config.parse, data).value
-    assert len(err.problems) == 2
-    assert str(err).count("\n  - ") == 2
+    with pytest.raises(ConfigError) as caught:
+        config.parse(data)
+    assert len(caught.value.problems) == 2
+    assert str(caught.value).count("\n  - ") == 2
 
 
 def test_dev_may_use_fewer_azs_and_one_nat() -> None:
