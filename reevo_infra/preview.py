@@ -86,10 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("stack", help="stack name; its config is read from Pulumi.<stack>.yaml")
     parser.add_argument("--json", metavar="FILE", type=Path,
                         help="also write every resource with its inputs and options")
+    parser.add_argument("--project-dir", type=Path, default=offline.PROJECT_DIR,
+                        help="folder holding __main__.py and the stack files")
     args = parser.parse_args(argv)
 
     try:
-        rec = offline.evaluate(args.stack)
+        rec = offline.evaluate(args.stack, project_dir=args.project_dir)
     except ConfigError as err:
         print(f"error: {args.stack}: {err}", file=sys.stderr)
         return 2
