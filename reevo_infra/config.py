@@ -203,8 +203,20 @@ class GatewayConfig(_Model):
 class AlertsConfig(_Model):
     """Where alarms go, and whether they are on."""
 
-    enabled: bool = Field(True)
+    enabled: bool = Field(True, description="prod must keep alarms on")
     emails: list[str] = Field(default_factory=list)
+    rds_cpu_percent: float = Field(80, gt=0, le=100)
+    rds_free_storage_percent: float = Field(10, gt=0, lt=100)
+    rds_freeable_memory_mib: float = Field(256, gt=0)
+    rds_max_connections: float = Field(400, gt=0)
+    rds_latency_seconds: float = Field(0.05, gt=0)
+    cache_cpu_percent: float = Field(75, gt=0, le=100)
+    cache_memory_percent: float = Field(80, gt=0, le=100)
+    cache_evictions: float = Field(100, ge=0, description="per 5 minutes")
+    cache_replication_lag_seconds: float = Field(1, gt=0)
+    api_5xx_percent: float = Field(1, gt=0, le=100, alias="api5xxPercent")
+    api_p99_latency_ms: float = Field(2000, gt=0)
+    slo_target_percent: float = Field(99.9, ge=90, lt=100)
 
     @field_validator("emails")
     @classmethod

@@ -1,0 +1,405 @@
+"""Alarms, the alert topic, the golden-signals dashboard and container metrics (RNF-CF-01)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from reevo_infra.naming import child_name, tags
+
+CLOUDWATCH_ADDON_VERSION = "v4.5.0-eksbuild.1"
+CONTAINER_LOG_GROUPS = ("application", "dataplane", "host", "performance")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Alarm thresholds; defaults live in the config model (`reevo:alerts`)."""
+
+    rds_cpu_percent: float
+    rds_free_storage_percent: float
+    rds_freeable_memory_mib: float
+    rds_max_connections: float
+    rds_latency_seconds: float
+    cache_cpu_percent: float
+    cache_memory_percent: float
+    cache_evictions: float
+    cache_replication_lag_seconds: float
+    api_5xx_percent: float
+    api_p99_latency_ms: float
+    slo_target_percent: float
+
+
+@dataclass(frozen=True)
+class Watched:
+    """The registered resources the alarms watch, by the identifiers CloudWatch uses."""
+
+    db_instance_id: pulumi.Input[str]
+    db_allocated_storage_gib: int
+    cache_member_ids: Sequence[pulumi.Input[str]]
+    """Node ids of the replication group; the first is the primary at creation."""
+    api_name: pulumi.Input[str]
+    stage_name: pulumi.Input[str]
+    load_balancer_arn_suffix: pulumi.Input[str]
+    target_group_arn_suffix: pulumi.Input[str]
+    cluster_name: pulumi.Input[str]
+    node_min_size: int
+
+
+@dataclass(frozen=True)
+class ObservabilityArgs:
+    """Inputs of the `Observability` component."""
+
+    watched: Watched
+    thresholds: Thresholds
+    alerts_key_arn: pulumi.Input[str]
+    logs_key_arn: pulumi.Input[str]
+    log_retention_days: int
+    emails: Sequence[str]
+    alarms_enabled: bool
+    oidc_provider_arn: pulumi.Input[str]
+    oidc_issuer: pulumi.Input[str]
+    """The cluster's OIDC issuer without the scheme, e.g. oidc.eks.<region>.amazonaws.com/id/X."""
+    region: str
+    tags: Mapping[str, str]
+    addon_after: Sequence[pulumi.Resource] = ()
+    """Resources the metrics addon waits for (the node group: its agents need nodes)."""
+
+
+class Observability(pulumi.ComponentResource):
+    """An encrypted SNS topic, CloudWatch alarms routed to it, a dashboard, container metrics.
+
+    Alarms cover the database, the cache, the API stage (5XX rate, p99 latency and an
+    error-budget burn rate for the 99.9% SLO over a short and a long window), the internal
+    load balancer's targets and the cluster's nodes. Container Insights' log groups are
+    created here first, encrypted and with a bounded retention, so the addon never makes
+    unencrypted never-expiring ones.
+    """
+
+    topic_arn: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("reevo:observability:Observability", name, None, opts)
+        self._name = name
+        self._args = args
+        child = pulumi.ResourceOptions(parent=self)
+
+        topic = aws.sns.Topic(
+            child_name(name, "alerts"),
+            kms_master_key_id=args.alerts_key_arn,
+            tags=tags(args.tags, child_name(name, "alerts")),
+            opts=child,
+        )
+        for i, email in enumerate(args.emails):
+            aws.sns.TopicSubscription(
+                child_name(name, "alerts", "email", i),
+                topic=topic.arn,
+                protocol="email",
+                endpoint=email,
+                opts=child,
+            )
+        self.topic_arn = topic.arn
+        self._actions = [topic.arn]
+
+        alarms: list[aws.cloudwatch.MetricAlarm] = []
+        if args.alarms_enabled:
+            alarms += self._database_alarms()
+            alarms += self._cache_alarms()
+            alarms += self._api_alarms()
+            alarms += self._platform_alarms()
+            self._slo_alarms()
+
+        self._container_metrics()
+
+        dashboard = aws.cloudwatch.Dashboard(
+            child_name(name, "golden-signals"),
+            dashboard_name=f"{name}-golden-signals",
+            dashboard_body=self._dashboard_body(),
+            opts=child,
+        )
+
+        self.alarm_arns = [a.arn for a in alarms]
+        self.dashboard_name = dashboard.dashboard_name
+        self.register_outputs({
+            "topic_arn": self.topic_arn,
+            "alarm_arns": self.alarm_arns,
+            "dashboard_name": self.dashboard_name,
+        })
+
+    def _alarm(
+        self, suffix: str, *, namespace: str, metric: str,
+        dimensions: Mapping[str, pulumi.Input[str]], threshold: float, comparison: str,
+        description: str, statistic: str | None = "Average", extended: str | None = None,
+        period: int = 300, periods: int = 3, missing: str = "missing",
+    ) -> aws.cloudwatch.MetricAlarm:
+        alarm_name = child_name(self._name, suffix)
+        return aws.cloudwatch.MetricAlarm(
+            alarm_name,
+            alarm_description=description,
+            namespace=namespace,
+            metric_name=metric,
+            dimensions=dict(dimensions),
+            statistic=None if extended else statistic,
+            extended_statistic=extended,
+            period=period,
+            evaluation_periods=periods,
+            datapoints_to_alarm=periods,
+            threshold=threshold,
+            comparison_operator=comparison,
+            treat_missing_data=missing,
+            alarm_actions=self._actions,
+            ok_actions=self._actions,
+            tags=tags(self._args.tags, alarm_name),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _database_alarms(self) -> list[aws.cloudwatch.MetricAlarm]:
+        t, w = self._args.thresholds, self._args.watched
+        dims = {"DBInstanceIdentifier": w.db_instance_id}
+        free_bytes = w.db_allocated_storage_gib * 1024**3 * t.rds_free_storage_percent / 100
+        above, below = "GreaterThanThreshold", "LessThanThreshold"
+        rds = "AWS/RDS"
+        return [
+            self._alarm("rds-cpu", namespace=rds, metric="CPUUtilization", dimensions=dims,
+                        threshold=t.rds_cpu_percent, comparison=above,
+                        description="PostgreSQL CPU is high"),
+            self._alarm("rds-free-storage", namespace=rds, metric="FreeStorageSpace",
+                        dimensions=dims, threshold=free_bytes, comparison=below,
+                        description="PostgreSQL is running out of storage"),
+            self._alarm("rds-freeable-memory", namespace=rds, metric="FreeableMemory",
+                        dimensions=dims, threshold=t.rds_freeable_memory_mib * 1024**2,
+                        comparison=below, description="PostgreSQL is short of memory"),
+            self._alarm("rds-connections", namespace=rds, metric="DatabaseConnections",
+                        dimensions=dims, threshold=t.rds_max_connections, comparison=above,
+                        description="PostgreSQL connections near the limit"),
+            self._alarm("rds-read-latency", namespace=rds, metric="ReadLatency",
+                        dimensions=dims, threshold=t.rds_latency_seconds, comparison=above,
+                        description="PostgreSQL reads are slow"),
+            self._alarm("rds-write-latency", namespace=rds, metric="WriteLatency",
+                        dimensions=dims, threshold=t.rds_latency_seconds, comparison=above,
+                        description="PostgreSQL writes are slow"),
+        ]
+
+    def _cache_alarms(self) -> list[aws.cloudwatch.MetricAlarm]:
+        t, w = self._args.thresholds, self._args.watched
+        above = "GreaterThanThreshold"
+        alarms = []
+        for i, node in enumerate(w.cache_member_ids):
+            dims = {"CacheClusterId": node}
+            alarms += [
+                self._alarm(f"cache-{i}-cpu", namespace="AWS/ElastiCache",
+                            metric="EngineCPUUtilization", dimensions=dims,
+                            threshold=t.cache_cpu_percent, comparison=above,
+                            description="Cache engine CPU is high"),
+                self._alarm(f"cache-{i}-memory", namespace="AWS/ElastiCache",
+                            metric="DatabaseMemoryUsagePercentage", dimensions=dims,
+                            threshold=t.cache_memory_percent, comparison=above,
+                            description="Cache memory is nearly full"),
+                self._alarm(f"cache-{i}-evictions", namespace="AWS/ElastiCache",
+                            metric="Evictions", dimensions=dims, statistic="Sum",
+                            threshold=t.cache_evictions, comparison=above,
+                            description="Cache is evicting marketplace keys"),
+            ]
+            if i > 0:
+                # Only replicas report ReplicationLag.
+                alarms.append(self._alarm(
+                    f"cache-{i}-replication-lag", namespace="AWS/ElastiCache",
+                    metric="ReplicationLag", dimensions=dims,
+                    threshold=t.cache_replication_lag_seconds, comparison=above,
+                    description="Cache replica is lagging"))
+        return alarms
+
+    def _api_dims(self) -> dict[str, pulumi.Input[str]]:
+        w = self._args.watched
+        return {"ApiName": w.api_name, "Stage": w.stage_name}
+
+    def _api_alarms(self) -> list[aws.cloudwatch.MetricAlarm]:
+        t = self._args.thresholds
+        return [
+            # 5XXError's Average over a period is the fraction of requests that failed.
+            self._alarm("api-5xx-rate", namespace="AWS/ApiGateway", metric="5XXError",
+                        dimensions=self._api_dims(), threshold=t.api_5xx_percent / 100,
+                        comparison="GreaterThanThreshold", missing="notBreaching",
+                        description="API 5XX rate is high"),
+            self._alarm("api-p99-latency", namespace="AWS/ApiGateway", metric="Latency",
+                        dimensions=self._api_dims(), statistic=None, extended="p99",
+                        threshold=t.api_p99_latency_ms, comparison="GreaterThanThreshold",
+                        missing="notBreaching", description="API p99 latency is high"),
+        ]
+
+    def _platform_alarms(self) -> list[aws.cloudwatch.MetricAlarm]:
+        w = self._args.watched
+        return [
+            self._alarm("nlb-unhealthy-targets", namespace="AWS/NetworkELB",
+                        metric="UnHealthyHostCount", statistic="Maximum",
+                        dimensions={"LoadBalancer": w.load_balancer_arn_suffix,
+                                    "TargetGroup": w.target_group_arn_suffix},
+                        threshold=0, comparison="GreaterThanThreshold", periods=2,
+                        description="Nodes behind the internal load balancer are unhealthy"),
+            # No data means the agents or the nodes are gone, which is itself an outage.
+            self._alarm("nodes-below-minimum", namespace="ContainerInsights",
+                        metric="cluster_node_count", statistic="Minimum",
+                        dimensions={"ClusterName": w.cluster_name},
+                        threshold=w.node_min_size, comparison="LessThanThreshold",
+                        periods=2, missing="breaching",
+                        description="Fewer nodes than the node group's minimum"),
+            self._alarm("nodes-failed", namespace="ContainerInsights",
+                        metric="cluster_failed_node_count", statistic="Maximum",
+                        dimensions={"ClusterName": w.cluster_name}, threshold=0,
+                        comparison="GreaterThanThreshold", periods=2,
+                        description="A node is failing its health checks"),
+        ]
+
+    def _burn_alarm(self, window: str, period: int, threshold: float) -> aws.cloudwatch.MetricAlarm:
+        budget = 1 - self._args.thresholds.slo_target_percent / 100
+        alarm_name = child_name(self._name, "slo-burn", window)
+
+        def query(qid: str, metric: str) -> aws.cloudwatch.MetricAlarmMetricQueryArgs:
+            return aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                id=qid,
+                return_data=False,
+                metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
+                    namespace="AWS/ApiGateway", metric_name=metric, period=period,
+                    stat="Sum", dimensions=self._api_dims(),
+                ),
+            )
+
+        return aws.cloudwatch.MetricAlarm(
+            alarm_name,
+            alarm_description=f"Error budget burning {threshold}x too fast over {window}",
+            metric_queries=[
+                query("errors", "5XXError"),
+                query("requests", "Count"),
+                aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                    id="burn",
+                    expression=f"IF(requests > 0, errors / requests, 0) / {budget:.6f}",
+                    label=f"burn rate {window}",
+                    return_data=True,
+                ),
+            ],
+            evaluation_periods=1,
+            threshold=threshold,
+            comparison_operator="GreaterThanThreshold",
+            treat_missing_data="notBreaching",
+            tags=tags(self._args.tags, alarm_name),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _slo_alarms(self) -> None:
+        # Multiwindow burn-rate alerting: the long window proves the burn is real, the short
+        # one that it is still happening. 14.4x spends 2% of a 30-day budget in an hour;
+        # 6x spends 5% in six hours.
+        for severity, long_w, short_w, rate in (
+            ("fast", ("1h", 3600), ("5m", 300), 14.4),
+            ("slow", ("6h", 21600), ("30m", 1800), 6.0),
+        ):
+            long_alarm = self._burn_alarm(long_w[0], long_w[1], rate)
+            short_alarm = self._burn_alarm(short_w[0], short_w[1], rate)
+            composite = child_name(self._name, "slo", severity)
+            aws.cloudwatch.CompositeAlarm(
+                composite,
+                alarm_name=f"{composite}-burn",
+                alarm_description=f"99.9% availability SLO: {severity} error-budget burn",
+                alarm_rule=pulumi.Output.format(
+                    "ALARM(\"{0}\") AND ALARM(\"{1}\")", long_alarm.name, short_alarm.name
+                ),
+                alarm_actions=self._actions,
+                ok_actions=self._actions,
+                tags=tags(self._args.tags, composite),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
+    def _container_metrics(self) -> None:
+        a = self._args
+        child = pulumi.ResourceOptions(parent=self)
+        for group in CONTAINER_LOG_GROUPS:
+            log_name = child_name(self._name, "containerinsights", group)
+            aws.cloudwatch.LogGroup(
+                log_name,
+                name=pulumi.Output.concat(
+                    "/aws/containerinsights/", a.watched.cluster_name, "/", group),
+                retention_in_days=a.log_retention_days,
+                kms_key_id=a.logs_key_arn,
+                tags=tags(a.tags, log_name),
+                opts=child,
+            )
+
+        role_name = child_name(self._name, "cloudwatch-agent")
+        trust = pulumi.Output.all(a.oidc_provider_arn, a.oidc_issuer).apply(
+            lambda v: json.dumps({
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Effect": "Allow",
+                    "Principal": {"Federated": v[0]},
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {"StringEquals": {
+                        f"{v[1]}:sub": "system:serviceaccount:amazon-cloudwatch:cloudwatch-agent",
+                        f"{v[1]}:aud": "sts.amazonaws.com",
+                    }},
+                }],
+            })
+        )
+        role = aws.iam.Role(role_name, assume_role_policy=trust,
+                            tags=tags(a.tags, role_name), opts=child)
+        for policy in ("CloudWatchAgentServerPolicy", "AWSXrayWriteOnlyAccess"):
+            aws.iam.RolePolicyAttachment(
+                child_name(role_name, policy.lower()),
+                role=role.name,
+                policy_arn=f"arn:aws:iam::aws:policy/{policy}",
+                opts=child,
+            )
+        aws.eks.Addon(
+            child_name(self._name, "container-insights"),
+            cluster_name=a.watched.cluster_name,
+            addon_name="amazon-cloudwatch-observability",
+            addon_version=CLOUDWATCH_ADDON_VERSION,
+            service_account_role_arn=role.arn,
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="OVERWRITE",
+            tags=tags(a.tags, child_name(self._name, "container-insights")),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(a.addon_after)),
+        )
+
+    def _dashboard_body(self) -> pulumi.Output[str]:
+        w, region = self._args.watched, self._args.region
+
+        def build(v: list[Any]) -> str:
+            db, api, stage, lb, tg, cluster, *nodes = v
+            api_dims = ["ApiName", api, "Stage", stage]
+
+            def widget(title: str, metrics: list[list[Any]], stat: str = "Average") -> dict:
+                return {"type": "metric", "width": 12, "height": 6, "properties": {
+                    "title": title, "region": region, "stat": stat, "period": 60,
+                    "metrics": metrics}}
+
+            return json.dumps({"widgets": [
+                widget("Traffic: API requests", [["AWS/ApiGateway", "Count", *api_dims]],
+                       "Sum"),
+                widget("Errors: API 4XX and 5XX", [
+                    ["AWS/ApiGateway", "5XXError", *api_dims],
+                    ["AWS/ApiGateway", "4XXError", *api_dims]], "Sum"),
+                widget("Latency: API p50 / p99", [
+                    ["AWS/ApiGateway", "Latency", *api_dims, {"stat": "p50"}],
+                    ["AWS/ApiGateway", "Latency", *api_dims, {"stat": "p99"}]]),
+                widget("Saturation: database", [
+                    ["AWS/RDS", "CPUUtilization", "DBInstanceIdentifier", db],
+                    ["AWS/RDS", "DatabaseConnections", "DBInstanceIdentifier", db]]),
+                widget("Saturation: cache", [
+                    ["AWS/ElastiCache", "EngineCPUUtilization", "CacheClusterId", n]
+                    for n in nodes]),
+                widget("Health: nodes and targets", [
+                    ["ContainerInsights", "cluster_node_count", "ClusterName", cluster],
+                    ["AWS/NetworkELB", "UnHealthyHostCount", "LoadBalancer", lb,
+                     "TargetGroup", tg]], "Maximum"),
+            ]}, sort_keys=True)
+
+        return pulumi.Output.all(
+            w.db_instance_id, w.api_name, w.stage_name, w.load_balancer_arn_suffix,
+            w.target_group_arn_suffix, w.cluster_name, *w.cache_member_ids,
+        ).apply(build)
