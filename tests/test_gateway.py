@@ -252,6 +252,7 @@ def test_rnf_s_04_prod_user_pool_has_mfa_and_deletion_protection(prod: Recording
     assert pool.input("mfaConfiguration") in ("ON", "OPTIONAL"), pool.urn
     assert pool.input("softwareTokenMfaConfiguration.enabled") is True, pool.urn
     assert pool.input("deletionProtection") == "ACTIVE", pool.urn
+    assert pool.protect, f"{pool.urn}: a destroy or replacement would lose every account"
     assert pool.input("userPoolAddOns.advancedSecurityMode") == "ENFORCED", pool.urn
     assert pool.input("userPoolTier") == "PLUS", pool.urn
 

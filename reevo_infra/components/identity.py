@@ -25,7 +25,8 @@ class IdentityArgs:
     mfa: Literal["OFF", "OPTIONAL", "ON"] = "OPTIONAL"
     """Cognito MFA mode; any mode but OFF offers TOTP authenticator apps."""
     deletion_protection: bool = False
-    """Cognito refuses to delete the pool while on; prod sets it (the pool is user data)."""
+    """Cognito refuses to delete the pool, and Pulumi `protect` refuses to replace or destroy
+    it; prod sets it, since the pool is its users' accounts."""
     threat_protection: bool = False
     """Plus tier with threat protection ENFORCED (risk-based blocking, compromised
     credentials). Off: Essentials tier, which AWS requires for threat protection to be off."""
@@ -70,7 +71,7 @@ class Identity(pulumi.ComponentResource):
                 temporary_password_validity_days=3,
             ),
             mfa_configuration=args.mfa,
-            # Cognito rejects a software-token block while MFA is OFF and no SMS is set up.
+            # With MFA OFF and no SMS, the provider wants this block absent, not disabled.
             software_token_mfa_configuration=(
                 aws.cognito.UserPoolSoftwareTokenMfaConfigurationArgs(enabled=True)
                 if mfa_on
@@ -95,7 +96,7 @@ class Identity(pulumi.ComponentResource):
                 else None
             ),
             tags=tags(args.tags, name),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.deletion_protection),
         )
 
         client = aws.cognito.UserPoolClient(
