@@ -365,6 +365,9 @@ RULES: tuple[Rule, ...] = (
     Rule("gateway.certificateArn", "a custom domain needs both domainName and "
          "certificateArn", lambda c: (c.gateway.certificate_arn is None)
          == (c.gateway.domain_name is None)),
+    Rule("gateway.certificateArn", "a regional API's custom domain needs an ACM "
+         "certificate in the stack's region", lambda c: c.gateway.certificate_arn is None
+         or c.gateway.certificate_arn.split(":")[3] == c.region),
     Rule("alerts.enabled", "prod alarms must be on (RNF-CF-01)",
          lambda c: c.alerts.enabled, prod_only=True),
     Rule("services", "service names must be unique",

@@ -187,6 +187,16 @@ class FakeCloud(Mocks):
                     f"{ACCOUNT}.dkr.ecr.{region}.amazonaws.com/{physical}"}
         if typ == "aws:cognito/userPool:UserPool":
             return {"endpoint": f"cognito-idp.{region}.amazonaws.com/{region}_{short}"}
+        if typ == "aws:apigateway/stage:Stage":
+            api, stage = state.get("restApi"), state.get("stageName")
+            return {"arn": f"arn:aws:apigateway:{region}::/restapis/{api}/stages/{stage}",
+                    "invokeUrl": f"https://{api}.execute-api.{region}.amazonaws.com/{stage}",
+                    "executionArn": f"arn:aws:execute-api:{region}:{ACCOUNT}:{api}/{stage}"}
+        if typ == "aws:apigateway/domainName:DomainName":
+            return {"regionalDomainName": f"d-{short}.execute-api.{region}.amazonaws.com"}
+        if typ == "aws:apigateway/authorizer:Authorizer":
+            return {"arn": f"arn:aws:apigateway:{region}::/restapis/{state.get('restApi')}"
+                           f"/authorizers/{name}-id"}
         return {}
 
 

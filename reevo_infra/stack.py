@@ -7,9 +7,12 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from reevo_infra.components.gateway import Gateway, GatewayArgs
+from reevo_infra.components.identity import Identity, IdentityArgs
 from reevo_infra.components.ingress import Ingress, IngressArgs
 from reevo_infra.components.keys import Keys, KeysArgs
 from reevo_infra.components.network import Network, NetworkArgs
+from reevo_infra.components.waf import Waf, WafArgs
 from reevo_infra.config import ConfigError, StackConfig
 from reevo_infra.naming import base_tags
 
@@ -85,6 +88,50 @@ def build(cfg: StackConfig) -> dict[str, Any]:
         opts,
     )
 
+    # The edge needs only the keys, the NLB and config, so it deploys alongside compute.
+    users = Identity(
+        f"{prefix}-users",
+        IdentityArgs(
+            tags=tags,
+            mfa=cfg.gateway.mfa,
+            deletion_protection=cfg.is_prod,
+            threat_protection=cfg.is_prod,
+        ),
+        opts,
+    )
+
+    gateway = Gateway(
+        f"{prefix}-api",
+        GatewayArgs(
+            services=[s.name for s in cfg.services],
+            load_balancer_arn=ingress.load_balancer_arn,
+            load_balancer_dns_name=ingress.dns_name,
+            user_pool_arn=users.user_pool_arn,
+            logs_key_arn=keys.arns["logs"],
+            log_retention_days=cfg.log_retention_days,
+            stage_name=cfg.environment,
+            partition=partition,
+            throttle_rate=cfg.gateway.throttle_rate,
+            throttle_burst=cfg.gateway.throttle_burst,
+            tags=tags,
+            domain_name=cfg.gateway.domain_name,
+            certificate_arn=cfg.gateway.certificate_arn,
+        ),
+        opts,
+    )
+
+    Waf(
+        f"{prefix}-waf",
+        WafArgs(
+            resource_arn=gateway.stage_arn,
+            rate_limit=cfg.gateway.waf_rate_limit,
+            logs_key_arn=keys.arns["logs"],
+            log_retention_days=cfg.log_retention_days,
+            tags=tags,
+        ),
+        opts,
+    )
+
     return {
         "region": cfg.region,
         "vpcId": network.vpc_id,
@@ -93,4 +140,7 @@ def build(cfg: StackConfig) -> dict[str, Any]:
         "dataSubnetIds": network.data_subnet_ids,
         "keyArns": keys.arns,
         "ingressLoadBalancerArn": ingress.load_balancer_arn,
+        "apiInvokeUrl": gateway.invoke_url,
+        "userPoolId": users.user_pool_id,
+        "userPoolClientId": users.client_id,
     }
