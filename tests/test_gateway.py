@@ -77,7 +77,7 @@ def test_rf_cad_002_every_resource_has_an_authorized_method(rec: Recording) -> N
     parts = {r.input("pathPart") for r in resources}
     assert "{proxy+}" in parts, "no greedy proxy route"
     for resource in resources:
-        assert offline._fake_id(resource) in method_targets, f"{resource.urn}: no method"
+        assert resource.id in method_targets, f"{resource.urn}: no method"
 
 
 def test_rf_cad_002_integrations_reach_the_internal_nlb_through_the_vpc_link(
@@ -141,7 +141,7 @@ def test_rnf_s_04_access_logs_are_json_encrypted_and_retained(rec: Recording) ->
 
 
 def test_rnf_s_04_execution_logs_are_encrypted_and_retained(rec: Recording) -> None:
-    api_id = offline._fake_id(rec.one(API))
+    api_id = rec.one(API).id
     stage_name = rec.one(STAGE).input("stageName")
     name = f"API-Gateway-Execution-Logs_{api_id}/{stage_name}"
     groups = [g for g in rec.of_type(LOG_GROUP) if g.input("name") == name]
