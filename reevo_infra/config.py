@@ -18,8 +18,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 from reevo_infra.cidr import MAX_AZS, MAX_VPC_PREFIX, MIN_VPC_PREFIX
 

@@ -101,8 +101,11 @@ class Cache(pulumi.ComponentResource):
             description=f"{name}: read cache, least-recently-used eviction",
             # Every key is a re-readable copy of marketplace data, so under memory pressure
             # any key may go, not only those with a TTL.
-            parameters=[aws.elasticache.ParameterGroupParameterArgs(
-                name="maxmemory-policy", value="allkeys-lru")],
+            parameters=[
+                aws.elasticache.ParameterGroupParameterArgs(
+                    name="maxmemory-policy", value="allkeys-lru"
+                )
+            ],
             tags=tags(args.tags, child_name(name, "params")),
             opts=child,
         )
@@ -147,8 +150,7 @@ class Cache(pulumi.ComponentResource):
             node_type=args.node_type,
             port=PORT,
             num_cache_clusters=args.num_cache_clusters,
-            preferred_cache_cluster_azs=[
-                azs[i % len(azs)] for i in range(args.num_cache_clusters)],
+            preferred_cache_cluster_azs=[azs[i % len(azs)] for i in range(args.num_cache_clusters)],
             automatic_failover_enabled=args.automatic_failover,
             multi_az_enabled=args.multi_az,
             subnet_group_name=subnet_group.name,
@@ -179,14 +181,14 @@ class Cache(pulumi.ComponentResource):
             tags=tags(args.tags, secret_name),
             opts=keep,
         )
+        # `token.result` is a secret output, so the document built from it stays secret.
+        document = pulumi.Output.all(group.primary_endpoint_address, token.result).apply(
+            lambda v: json.dumps({"host": v[0], "port": PORT, "tls": True, "authToken": v[1]})
+        )
         aws.secretsmanager.SecretVersion(
             secret_name,
             secret_id=secret.id,
-            secret_string=pulumi.Output.secret(pulumi.Output.all(
-                group.primary_endpoint_address, token.result,
-            ).apply(lambda v: json.dumps({
-                "host": v[0], "port": PORT, "tls": True, "authToken": v[1],
-            }))),
+            secret_string=document,
             opts=keep,
         )
 
@@ -195,10 +197,12 @@ class Cache(pulumi.ComponentResource):
         self.port = group.port.apply(lambda p: p or PORT)
         self.secret_arn = secret.arn
         self.security_group_id = security_group.id
-        self.register_outputs({
-            "primary_endpoint": self.primary_endpoint,
-            "reader_endpoint": self.reader_endpoint,
-            "port": self.port,
-            "secret_arn": self.secret_arn,
-            "security_group_id": self.security_group_id,
-        })
+        self.register_outputs(
+            {
+                "primary_endpoint": self.primary_endpoint,
+                "reader_endpoint": self.reader_endpoint,
+                "port": self.port,
+                "secret_arn": self.secret_arn,
+                "security_group_id": self.security_group_id,
+            }
+        )

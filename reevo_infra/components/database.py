@@ -97,10 +97,13 @@ class Database(pulumi.ComponentResource):
             description=f"{name}: TLS only, slow statements logged",
             parameters=[
                 aws.rds.ParameterGroupParameterArgs(
-                    name="rds.force_ssl", value="1", apply_method="immediate"),
+                    name="rds.force_ssl", value="1", apply_method="immediate"
+                ),
                 aws.rds.ParameterGroupParameterArgs(
-                    name="log_min_duration_statement", value=str(args.slow_statement_ms),
-                    apply_method="immediate"),
+                    name="log_min_duration_statement",
+                    value=str(args.slow_statement_ms),
+                    apply_method="immediate",
+                ),
             ],
             tags=tags(args.tags, child_name(name, "params")),
             opts=child,
@@ -177,15 +180,17 @@ class Database(pulumi.ComponentResource):
         self.address = instance.address
         self.port = instance.port
         self.secret_arn = instance.master_user_secrets.apply(
-            lambda secrets: secrets[0].secret_arn if secrets else ""
+            lambda secrets: str(secrets[0].secret_arn) if secrets else ""
         )
         self.security_group_id = security_group.id
-        self.register_outputs({
-            "address": self.address,
-            "port": self.port,
-            "secret_arn": self.secret_arn,
-            "security_group_id": self.security_group_id,
-        })
+        self.register_outputs(
+            {
+                "address": self.address,
+                "port": self.port,
+                "secret_arn": self.secret_arn,
+                "security_group_id": self.security_group_id,
+            }
+        )
 
     def _monitoring_role(
         self, name: str, args: DatabaseArgs
@@ -194,22 +199,27 @@ class Database(pulumi.ComponentResource):
         role = aws.iam.Role(
             role_name,
             description=f"{name}: RDS enhanced monitoring publishes OS metrics",
-            assume_role_policy=json.dumps({
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Effect": "Allow",
-                    "Principal": {"Service": "monitoring.rds.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                }],
-            }),
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "monitoring.rds.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
             tags=tags(args.tags, role_name),
             opts=pulumi.ResourceOptions(parent=self),
         )
         policy = aws.iam.RolePolicyAttachment(
             child_name(role_name, "policy"),
             role=role.name,
-            policy_arn=(f"arn:{args.partition}:iam::aws:policy/service-role/"
-                        "AmazonRDSEnhancedMonitoringRole"),
+            policy_arn=(
+                f"arn:{args.partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+            ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         return role, policy
