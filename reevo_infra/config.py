@@ -10,8 +10,16 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import pulumi
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 from reevo_infra.cidr import MAX_AZS, MAX_VPC_PREFIX, MIN_VPC_PREFIX
 
@@ -81,7 +89,9 @@ class NetworkConfig(_Model):
 class DatabaseConfig(_Model):
     """RDS PostgreSQL. The master password is always RDS-managed, so no password key exists."""
 
-    engine_version: Literal["16", "17"] = Field("17", description="PostgreSQL major version")
+    engine_version: Literal["16", "17"] = Field(
+        "17", description="PostgreSQL major version; RDS applies minor versions itself"
+    )
     instance_class: str = Field("db.t4g.medium", pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
     allocated_storage: int = Field(50, ge=20, le=65536, description="initial gp3 GiB")
     max_allocated_storage: int = Field(200, le=65536, description="autoscaling ceiling, GiB")
@@ -90,7 +100,30 @@ class DatabaseConfig(_Model):
     backup_window: str = Field("05:00-06:00", description="UTC; 02:00-03:00 in Brasilia")
     maintenance_window: str = Field("sun:06:30-sun:07:30", description="UTC, after backups")
     deletion_protection: bool = Field(True)
+    final_snapshot: bool = Field(True, description="snapshot on delete; prod requires it")
     performance_insights_retention_days: int = Field(7, description="7, or a multiple of 31")
+    monitoring_interval_seconds: Literal[1, 5, 10, 15, 30, 60] = Field(
+        60, description="enhanced monitoring granularity"
+    )
+    slow_statement_ms: int = Field(
+        1000, ge=100, le=600_000, description="log_min_duration_statement, milliseconds"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_password(cls, data: Any) -> Any:
+        # RDS rejects a master password together with manageMasterUserPassword, and a
+        # password in config would sit in plain text in the stack file (RNF-S-04).
+        if isinstance(data, Mapping):
+            for key in data:
+                if "password" in str(key).lower():
+                    raise PydanticCustomError(
+                        "password_key",
+                        "{key}: no password may be set: RDS manages the master password "
+                        "in Secrets Manager (manageMasterUserPassword, RNF-S-04)",
+                        {"key": key},
+                    )
+        return data
 
     @field_validator("backup_window")
     @classmethod
@@ -109,15 +142,17 @@ class DatabaseConfig(_Model):
     @field_validator("performance_insights_retention_days")
     @classmethod
     def _pi_retention(cls, value: int) -> int:
-        if value != 7 and (value % 31 or not 31 <= value <= 731):
-            raise ValueError("must be 7 or a multiple of 31 up to 731")
+        if value not in (7, 731) and (value % 31 or not 31 <= value <= 713):
+            raise ValueError("must be 7, 731, or 31 times 1 to 23 months")
         return value
 
 
 class CacheConfig(_Model):
     """ElastiCache for Valkey, used for the marketplace reads."""
 
-    engine_version: Literal["7.2", "8.0", "8.1"] = Field("8.0")
+    engine_version: Literal["7.2", "8.0", "8.1", "8.2"] = Field(
+        "8.0", description="Valkey major.minor; patch releases apply automatically"
+    )
     node_type: str = Field("cache.t4g.small", pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$")
     num_cache_clusters: int = Field(2, ge=1, le=6, description="primary plus replicas")
     automatic_failover: bool = Field(True)
@@ -305,6 +340,22 @@ def _windows_overlap(daily: str, weekly: str) -> bool:
     return False
 
 
+def _window_minutes(window: str) -> int:
+    """Length in minutes of a daily hh:mm-hh:mm or weekly ddd:hh:mm-ddd:hh:mm window."""
+    days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    if d := _DAILY_WINDOW.match(window):
+        return (int(d[3]) * 60 + int(d[4]) - int(d[1]) * 60 - int(d[2])) % 1440
+    if w := _WINDOW.match(window):
+        start = days.index(w[1]) * 1440 + int(w[2]) * 60 + int(w[3])
+        end = days.index(w[4]) * 1440 + int(w[5]) * 60 + int(w[6])
+        return (end - start) % (7 * 1440)
+    return 0
+
+
+# Performance Insights (Database Insights) is not offered on the smallest burstable classes.
+_NO_PERFORMANCE_INSIGHTS = re.compile(r"^db\.t[234]g?\.(micro|small)$")
+
+
 RULES: tuple[Rule, ...] = (
     Rule("network.azCount", "prod needs at least 3 AZs (RNF-CF-01)",
          lambda c: c.network.az_count >= 3, prod_only=True),
@@ -327,6 +378,16 @@ RULES: tuple[Rule, ...] = (
     Rule("database.maintenanceWindow", "RDS rejects a maintenance window overlapping "
          "backupWindow", lambda c: not _windows_overlap(
              c.database.backup_window, c.database.maintenance_window)),
+    Rule("database.finalSnapshot", "prod takes a final snapshot on delete (RNF-CF-03)",
+         lambda c: c.database.final_snapshot, prod_only=True),
+    Rule("database.backupWindow", "RDS needs a backup window of at least 30 minutes",
+         lambda c: _window_minutes(c.database.backup_window) >= 30),
+    Rule("database.maintenanceWindow",
+         "RDS needs a maintenance window of at least 30 minutes",
+         lambda c: _window_minutes(c.database.maintenance_window) >= 30),
+    Rule("database.instanceClass", "Performance Insights, always on (RNF-S-01), is not "
+         "available on db.t*.micro or db.t*.small",
+         lambda c: not _NO_PERFORMANCE_INSIGHTS.match(c.database.instance_class)),
     Rule("cache.numCacheClusters", "prod needs >= 2 cache nodes (RNF-CF-01)",
          lambda c: c.cache.num_cache_clusters >= 2, prod_only=True),
     Rule("cache.automaticFailover", "prod needs automatic failover (RNF-CF-01)",
@@ -346,6 +407,11 @@ RULES: tuple[Rule, ...] = (
     Rule("cache.maintenanceWindow", "ElastiCache rejects a maintenance window overlapping "
          "snapshotWindow", lambda c: not _windows_overlap(
              c.cache.snapshot_window, c.cache.maintenance_window)),
+    Rule("cache.snapshotWindow", "ElastiCache needs a snapshot window of at least 60 minutes",
+         lambda c: _window_minutes(c.cache.snapshot_window) >= 60),
+    Rule("cache.maintenanceWindow",
+         "ElastiCache needs a maintenance window of at least 60 minutes",
+         lambda c: _window_minutes(c.cache.maintenance_window) >= 60),
     Rule("cluster.endpointPublicAccess", "prod keeps the EKS API private (RNF-S-04)",
          lambda c: not c.cluster.endpoint_public_access, prod_only=True),
     Rule("cluster.publicAccessCidrs",

@@ -57,6 +57,7 @@ _ID_PREFIX = {
     "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce-",
     "aws:ec2/launchTemplate:LaunchTemplate": "lt-",
     "aws:ec2/flowLog:FlowLog": "fl-",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr-",
     "aws:apigateway/restApi:RestApi": "",
 }
 
@@ -85,6 +86,16 @@ _ARN = {
     "aws:wafv2/webAcl:WebAcl": ("wafv2", "regional/webacl/{name}/{uuid}"),
     "aws:apigateway/vpcLink:VpcLink": ("apigateway", "/vpclinks/{short}"),
     "aws:s3/bucket:Bucket": ("s3", "{name}"),
+}
+
+
+# Types whose physical name the provider generates (logical name plus a random suffix) when
+# the program gives none, and which other resources reference by that name.
+_AUTONAMED = {
+    "aws:rds/subnetGroup:SubnetGroup",
+    "aws:rds/parameterGroup:ParameterGroup",
+    "aws:elasticache/subnetGroup:SubnetGroup",
+    "aws:elasticache/parameterGroup:ParameterGroup",
 }
 
 
@@ -143,6 +154,8 @@ class FakeCloud(Mocks):
     def _extra_state(self, typ: str, name: str, physical: str, state: dict) -> dict:
         region = self.region
         short = _hex(name, n=12)
+        if typ in _AUTONAMED and not state.get("name"):
+            return {"name": f"{name}-{_hex(name, 'autoname', n=7)}"}
         if typ == "aws:rds/instance:Instance":
             host = f"{physical}.{short}.{region}.rds.amazonaws.com"
             secret = f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:rds!db-{short}-AbCdEf"
@@ -185,6 +198,11 @@ class FakeCloud(Mocks):
         if typ == "aws:ecr/repository:Repository":
             return {"repositoryUrl":
                     f"{ACCOUNT}.dkr.ecr.{region}.amazonaws.com/{physical}"}
+        if typ == "random:index/randomPassword:RandomPassword":
+            # Letters, digits and one special of each class the inputs ask for.
+            length = int(state.get("length", 32))
+            token = (_hex(name, "password", n=length - 3) + "Q7!")[:length]
+            return {"result": token}
         if typ == "aws:cognito/userPool:UserPool":
             return {"endpoint": f"cognito-idp.{region}.amazonaws.com/{region}_{short}"}
         if typ == "aws:apigateway/stage:Stage":

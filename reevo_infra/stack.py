@@ -9,6 +9,8 @@ import pulumi_aws as aws
 
 from reevo_infra.components.gateway import Gateway, GatewayArgs
 from reevo_infra.components.identity import Identity, IdentityArgs
+from reevo_infra.components.cache import Cache, CacheArgs
+from reevo_infra.components.database import Database, DatabaseArgs
 from reevo_infra.components.ingress import Ingress, IngressArgs
 from reevo_infra.components.keys import Keys, KeysArgs
 from reevo_infra.components.network import Network, NetworkArgs
@@ -88,6 +90,8 @@ def build(cfg: StackConfig) -> dict[str, Any]:
         opts,
     )
 
+    database, cache = _data_tier(cfg, prefix, network, keys, partition, tags, opts)
+
     # The edge needs only the keys, the NLB and config, so it deploys alongside compute.
     users = Identity(
         f"{prefix}-users",
@@ -143,4 +147,76 @@ def build(cfg: StackConfig) -> dict[str, Any]:
         "apiInvokeUrl": gateway.invoke_url,
         "userPoolId": users.user_pool_id,
         "userPoolClientId": users.client_id,
+        "databaseAddress": database.address,
+        "databasePort": database.port,
+        "databaseSecretArn": database.secret_arn,
+        "databaseSecurityGroupId": database.security_group_id,
+        "cachePrimaryEndpoint": cache.primary_endpoint,
+        "cacheReaderEndpoint": cache.reader_endpoint,
+        "cachePort": cache.port,
+        "cacheSecretArn": cache.secret_arn,
+        "cacheSecurityGroupId": cache.security_group_id,
     }
+
+
+def _data_tier(
+    cfg: StackConfig, prefix: str, network: Network, keys: Keys, partition: str,
+    tags: dict[str, str], opts: pulumi.ResourceOptions,
+) -> tuple[Database, Cache]:
+    """The database and the cache, both closed to every client.
+
+    They depend on the network and the data key only. The compute tier admits its cluster
+    afterwards with `reevo_infra.access.admit(..., security_group_id=database.
+    security_group_id, ...)`: a rule resource that waits for the two security groups, never
+    for the database or cache themselves, so those are created in parallel with the cluster.
+    """
+    db = cfg.database
+    database = Database(
+        f"{prefix}-db",
+        DatabaseArgs(
+            vpc_id=network.vpc_id,
+            data_subnet_ids=network.data_subnet_ids,
+            data_key_arn=keys.arns["data"],
+            partition=partition,
+            engine_version=db.engine_version,
+            instance_class=db.instance_class,
+            allocated_storage=db.allocated_storage,
+            max_allocated_storage=db.max_allocated_storage,
+            multi_az=db.multi_az,
+            backup_retention_days=db.backup_retention_days,
+            backup_window=db.backup_window,
+            maintenance_window=db.maintenance_window,
+            deletion_protection=db.deletion_protection,
+            final_snapshot=db.final_snapshot,
+            performance_insights_retention_days=db.performance_insights_retention_days,
+            monitoring_interval_seconds=db.monitoring_interval_seconds,
+            slow_statement_ms=db.slow_statement_ms,
+            tags=tags,
+            protect=cfg.is_prod,
+        ),
+        opts,
+    )
+
+    cc = cfg.cache
+    cache = Cache(
+        f"{prefix}-cache",
+        CacheArgs(
+            vpc_id=network.vpc_id,
+            data_subnet_ids=network.data_subnet_ids,
+            availability_zones=network.availability_zones,
+            data_key_arn=keys.arns["data"],
+            engine_version=cc.engine_version,
+            node_type=cc.node_type,
+            num_cache_clusters=cc.num_cache_clusters,
+            automatic_failover=cc.automatic_failover,
+            multi_az=cc.multi_az,
+            snapshot_retention_days=cc.snapshot_retention_days,
+            snapshot_window=cc.snapshot_window,
+            maintenance_window=cc.maintenance_window,
+            tags=tags,
+            final_snapshot=cfg.is_prod,
+            protect=cfg.is_prod,
+        ),
+        opts,
+    )
+    return database, cache

@@ -1,0 +1,187 @@
+"""The Database component, read from what each stack registers."""
+
+from __future__ import annotations
+
+import re
+
+from reevo_infra.config import _window_minutes, _windows_overlap
+from reevo_infra.offline import Recording, Registration
+from tests.data_program import clients_recording
+
+INSTANCE = "aws:rds/instance:Instance"
+SUBNET_GROUP = "aws:rds/subnetGroup:SubnetGroup"
+PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup"
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+KEY = "aws:kms/key:Key"
+SNAPSHOT_ID = re.compile(r"^[A-Za-z](?!.*--)[A-Za-z0-9-]{0,254}(?<!-)$")
+
+
+def _db(rec: Recording) -> Registration:
+    return rec.one(INSTANCE)
+
+
+def _data_key(rec: Recording) -> Registration:
+    [key] = [k for k in rec.of_type(KEY) if k.input("tags.Purpose") == "data"]
+    return key
+
+
+def _named(rec: Recording, typ: str, physical: str) -> Registration:
+    [found] = [r for r in rec.of_type(typ) if r.state.get("name") == physical]
+    return found
+
+
+def test_rnf_cf_01_database_is_multi_az_in_prod(prod: Recording) -> None:
+    db = _db(prod)
+    assert db.input("multiAz") is True, db.urn
+    assert db.input("availabilityZone") is None, f"{db.urn} pins an AZ"
+
+
+def test_rnf_cf_03_backups_are_kept_long_enough(rec: Recording) -> None:
+    db = _db(rec)
+    floor = 7 if rec.stack == "prod" else 1
+    assert db.input("backupRetentionPeriod") >= floor, db.urn
+
+
+def test_rnf_cf_03_backup_and_maintenance_windows_are_valid_and_apart(rec: Recording) -> None:
+    db = _db(rec)
+    backup, maintenance = db.input("backupWindow"), db.input("maintenanceWindow")
+    assert _window_minutes(backup) >= 30 and _window_minutes(maintenance) >= 30, db.urn
+    assert not _windows_overlap(backup, maintenance), db.urn
+
+
+def test_rnf_cf_03_prod_deletion_protection_and_final_snapshot(prod: Recording) -> None:
+    db = _db(prod)
+    assert db.input("deletionProtection") is True, db.urn
+    assert db.input("skipFinalSnapshot") is False, db.urn
+    snapshot = db.input("finalSnapshotIdentifier")
+    assert snapshot == f"{db.input('identifier')}-final", db.urn
+    assert SNAPSHOT_ID.match(snapshot), f"{db.urn}: {snapshot!r} is not a snapshot id"
+
+
+def test_rnf_cf_03_final_snapshot_always_has_an_identifier(rec: Recording) -> None:
+    db = _db(rec)
+    assert db.input("skipFinalSnapshot") or db.input("finalSnapshotIdentifier"), db.urn
+
+
+def test_rnf_cf_03_tags_are_copied_to_snapshots(rec: Recording) -> None:
+    db = _db(rec)
+    assert db.input("copyTagsToSnapshot") is True, db.urn
+
+
+def test_rnf_cf_03_prod_database_and_its_key_are_protected(prod: Recording) -> None:
+    db = _db(prod)
+    assert db.protect, db.urn
+    key = _data_key(prod)
+    assert key.urn in db.dependencies, db.urn
+    assert key.protect, key.urn
+
+
+def test_rnf_s_01_storage_is_gp3_encrypted_with_the_data_key(rec: Recording) -> None:
+    db, key = _db(rec), _data_key(rec)
+    assert db.input("storageType") == "gp3", db.urn
+    assert db.input("storageEncrypted") is True, db.urn
+    assert db.input("kmsKeyId") == key.state["arn"], db.urn
+
+
+def test_rnf_s_01_performance_insights_use_the_data_key(rec: Recording) -> None:
+    db, key = _db(rec), _data_key(rec)
+    assert db.input("performanceInsightsEnabled") is True, db.urn
+    assert db.input("performanceInsightsKmsKeyId") == key.state["arn"], db.urn
+
+
+def test_rnf_s_01_master_secret_is_rds_managed_with_the_data_key(rec: Recording) -> None:
+    db, key = _db(rec), _data_key(rec)
+    assert db.input("manageMasterUserPassword") is True, db.urn
+    assert db.input("masterUserSecretKmsKeyId") == key.state["arn"], db.urn
+    assert not [k for k in db.inputs if "password" in k.lower() and k != "manageMasterUserPassword"]
+
+
+def test_rnf_s_04_database_lives_in_every_data_subnet_only(rec: Recording) -> None:
+    db = _db(rec)
+    group = _named(rec, SUBNET_GROUP, db.input("dbSubnetGroupName"))
+    subnets = [rec.by_id("aws:ec2/subnet:Subnet", s) for s in group.input("subnetIds")]
+    assert {s.input("tags.Tier") for s in subnets} == {"data"}, group.urn
+    zones = {s.input("availabilityZone") for s in subnets}
+    assert len(zones) == len(rec.outputs["dataSubnetIds"]) == len(subnets), group.urn
+
+
+def test_rnf_s_04_database_is_not_publicly_accessible(rec: Recording) -> None:
+    db = _db(rec)
+    assert db.input("publiclyAccessible") is False, db.urn
+
+
+def test_rnf_s_04_parameter_group_forces_tls_and_logs_slow_statements(rec: Recording) -> None:
+    db = _db(rec)
+    group = _named(rec, PARAMETER_GROUP, db.input("parameterGroupName"))
+    assert group.input("family") == f"postgres{db.input('engineVersion')}", group.urn
+    params = {p["name"]: p["value"] for p in group.input("parameters")}
+    assert params.get("rds.force_ssl") == "1", group.urn
+    assert int(params.get("log_min_duration_statement", "-1")) > 0, group.urn
+
+
+def test_rnf_s_04_engine_major_is_pinned_and_minors_upgrade(rec: Recording) -> None:
+    db = _db(rec)
+    assert db.input("engine") == "postgres", db.urn
+    assert db.input("engineVersion") in ("16", "17"), db.urn
+    assert db.input("autoMinorVersionUpgrade") is True, db.urn
+
+
+def test_rnf_s_04_iam_auth_monitoring_and_log_exports(rec: Recording) -> None:
+    db = _db(rec)
+    assert db.input("iamDatabaseAuthenticationEnabled") is True, db.urn
+    assert set(db.input("enabledCloudwatchLogsExports")) == {"postgresql", "upgrade"}, db.urn
+    assert db.input("monitoringInterval") > 0, db.urn
+    [role] = [
+        r
+        for r in rec.of_type("aws:iam/role:Role")
+        if r.state.get("arn") == db.input("monitoringRoleArn")
+    ]
+    assert "monitoring.rds.amazonaws.com" in role.input("assumeRolePolicy"), role.urn
+    policies = [
+        a.input("policyArn")
+        for a in rec.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if a.parent == role.parent
+    ]
+    assert any(p.endswith("/AmazonRDSEnhancedMonitoringRole") for p in policies), role.urn
+
+
+def test_rnf_s_04_database_security_group_admits_no_cidr(rec: Recording) -> None:
+    db = _db(rec)
+    [sg_id] = db.input("vpcSecurityGroupIds")
+    sg = rec.by_id(SECURITY_GROUP, sg_id)
+    assert not sg.input("ingress"), f"{sg.urn} has inline rules"
+    for rule in rec.of_type(INGRESS_RULE):
+        if rule.input("securityGroupId") == sg_id:
+            assert rule.input("referencedSecurityGroupId"), rule.urn
+            assert not rule.input("cidrIpv4") and not rule.input("cidrIpv6"), rule.urn
+
+
+def test_rnf_s_04_database_admits_5432_only_from_given_groups() -> None:
+    rec = clients_recording()
+    db = rec.one(INSTANCE)
+    [sg_id] = db.input("vpcSecurityGroupIds")
+    rules = [r for r in rec.of_type(INGRESS_RULE) if r.input("securityGroupId") == sg_id]
+    sources = {rec.by_id(SECURITY_GROUP, r.input("referencedSecurityGroupId")).name for r in rules}
+    assert sources == {"client", "late"}, [r.urn for r in rules]
+    for rule in rules:
+        assert (rule.input("fromPort"), rule.input("toPort")) == (5432, 5432), rule.urn
+        assert rule.input("ipProtocol") == "tcp" and not rule.input("cidrIpv4"), rule.urn
+
+
+def test_rnf_s_04_database_never_waits_for_a_late_client() -> None:
+    rec = clients_recording()
+    db = rec.one(INSTANCE)
+    late = {rec.one(SECURITY_GROUP, "late").urn, rec.one(INGRESS_RULE, "t-db-from-late").urn}
+    assert not late & set(db.dependencies), db.urn
+
+
+def test_rnf_ed_01_storage_grows_automatically(rec: Recording) -> None:
+    db = _db(rec)
+    assert db.input("maxAllocatedStorage") > db.input("allocatedStorage"), db.urn
+
+
+def test_rnf_s_04_stack_exports_database_secret_arn_not_value(rec: Recording) -> None:
+    arn = rec.outputs["databaseSecretArn"]
+    assert arn.startswith("arn:aws:secretsmanager:"), arn
+    assert not [k for k in rec.outputs if "password" in k.lower()]
