@@ -7,10 +7,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from reevo_infra.components.gateway import Gateway, GatewayArgs
-from reevo_infra.components.identity import Identity, IdentityArgs
 from reevo_infra.components.cache import Cache, CacheArgs
 from reevo_infra.components.database import Database, DatabaseArgs
+from reevo_infra.components.gateway import Gateway, GatewayArgs
+from reevo_infra.components.identity import Identity, IdentityArgs
 from reevo_infra.components.ingress import Ingress, IngressArgs
 from reevo_infra.components.keys import Keys, KeysArgs
 from reevo_infra.components.network import Network, NetworkArgs
