@@ -174,6 +174,11 @@ class FakeCloud(Mocks):
         if typ == "aws:eks/nodeGroup:NodeGroup":
             return {"resources": [{"autoscalingGroups": [
                 {"name": f"eks-{physical}-{short}"}]}], "status": "ACTIVE"}
+        if typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider" and state.get("url"):
+            host = str(state["url"]).removeprefix("https://")
+            return {"arn": f"arn:aws:iam::{ACCOUNT}:oidc-provider/{host}"}
+        if typ == "aws:ec2/launchTemplate:LaunchTemplate":
+            return {"latestVersion": 1, "defaultVersion": 1}
         if typ == "aws:lb/loadBalancer:LoadBalancer":
             return {"dnsName": f"{physical}-{short}.elb.{region}.amazonaws.com",
                     "zoneId": "Z2P70J7HTTTPLU"}

@@ -6,7 +6,9 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_kubernetes as k8s
 
+from reevo_infra.components.cluster import Cluster, ClusterArgs
 from reevo_infra.components.gateway import Gateway, GatewayArgs
 from reevo_infra.components.identity import Identity, IdentityArgs
 from reevo_infra.components.ingress import Ingress, IngressArgs
@@ -88,6 +90,42 @@ def build(cfg: StackConfig) -> dict[str, Any]:
         opts,
     )
 
+    # Needs only the network, the keys and the NLB's target group: nothing from the data
+    # tier, so a first deploy builds the cluster and the database side by side.
+    cluster = Cluster(
+        f"{prefix}-eks",
+        ClusterArgs(
+            kubernetes_version=cfg.cluster.version,
+            vpc_cidr=network.cidr_block,
+            app_subnet_ids=network.app_subnet_ids,
+            cluster_key_arn=keys.arns["cluster"],
+            logs_key_arn=keys.arns["logs"],
+            log_retention_days=cfg.log_retention_days,
+            target_group_arn=ingress.target_group_arn,
+            instance_types=cfg.cluster.instance_types,
+            architecture=cfg.cluster.architecture,
+            node_min_size=cfg.cluster.node_min_size,
+            node_desired_size=cfg.cluster.node_desired_size,
+            node_max_size=cfg.cluster.node_max_size,
+            node_disk_gib=cfg.cluster.node_disk_gib,
+            region=cfg.region,
+            partition=partition,
+            tags=tags,
+            endpoint_public_access=cfg.cluster.endpoint_public_access,
+            public_access_cidrs=[str(n) for n in cfg.cluster.public_access_cidrs],
+            admin_principal_arns=cfg.cluster.admin_principal_arns,
+        ),
+        opts,
+    )
+
+    # Like the AWS provider, this one sits under the stack, so its URN never changes with
+    # the code's structure: a changed provider URN would replace every Kubernetes object.
+    k8s.Provider(
+        f"{prefix}-k8s",
+        kubeconfig=cluster.kubeconfig,
+        enable_server_side_apply=True,
+    )
+
     # The edge needs only the keys, the NLB and config, so it deploys alongside compute.
     users = Identity(
         f"{prefix}-users",
@@ -143,4 +181,10 @@ def build(cfg: StackConfig) -> dict[str, Any]:
         "apiInvokeUrl": gateway.invoke_url,
         "userPoolId": users.user_pool_id,
         "userPoolClientId": users.client_id,
+        "clusterName": cluster.name,
+        "clusterEndpoint": cluster.endpoint,
+        "clusterSecurityGroupId": cluster.cluster_security_group_id,
+        "clusterOidcProviderArn": cluster.oidc_provider_arn,
+        "clusterAutoscalerRoleArn": cluster.autoscaler_role_arn,
+        "nodeGroupNames": cluster.node_group_names,
     }
