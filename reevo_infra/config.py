@@ -21,6 +21,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from reevo_infra import eks
 from reevo_infra.cidr import MAX_AZS, MAX_VPC_PREFIX, MIN_VPC_PREFIX
 
 NAMESPACE = "reevo"
@@ -180,7 +181,8 @@ class CacheConfig(_Model):
 class ClusterConfig(_Model):
     """EKS control plane and its managed node group."""
 
-    version: str = Field("1.34", pattern=r"^1\.\d{2}$", description="Kubernetes minor version")
+    # 1.35 is in EKS standard support until March 2027; 1.34's ended in December 2026.
+    version: str = Field("1.35", pattern=r"^1\.\d{2}$", description="Kubernetes minor version")
     endpoint_public_access: bool = Field(False, description="prod must keep this off")
     public_access_cidrs: list[ipaddress.IPv4Network] = Field(default_factory=list)
     admin_principal_arns: list[str] = Field(default_factory=list)
@@ -190,6 +192,15 @@ class ClusterConfig(_Model):
     node_desired_size: int = Field(2, ge=1)
     node_max_size: int = Field(6, ge=1)
     node_disk_gib: int = Field(50, ge=20, le=1000)
+
+    @field_validator("version")
+    @classmethod
+    def _pinned_addons(cls, value: str) -> str:
+        # Add-on versions are pinned per Kubernetes version; without a row, nothing to pin.
+        if value not in eks.ADDON_VERSIONS:
+            known = ", ".join(sorted(eks.ADDON_VERSIONS))
+            raise ValueError(f"no pinned EKS add-on versions for {value} (known: {known})")
+        return value
 
     @field_validator("admin_principal_arns")
     @classmethod
@@ -426,6 +437,11 @@ RULES: tuple[Rule, ...] = (
     Rule("cluster.nodeDesiredSize", "must lie between nodeMinSize and nodeMaxSize",
          lambda c: c.cluster.node_min_size <= c.cluster.node_desired_size
          <= c.cluster.node_max_size),
+    Rule("cluster.instanceTypes",
+         "EKS rejects instance types whose CPU architecture differs from the AMI's "
+         "(cluster.architecture)",
+         lambda c: all(eks.is_graviton(t) == (c.cluster.architecture == "arm64")
+                       for t in c.cluster.instance_types)),
     Rule("gateway.mfa", "prod offers MFA to farmers and investors (RNF-S-04)",
          lambda c: c.gateway.mfa != "OFF", prod_only=True),
     Rule("gateway.certificateArn", "a custom domain needs both domainName and "

@@ -187,6 +187,11 @@ class FakeCloud(Mocks):
         if typ == "aws:eks/nodeGroup:NodeGroup":
             return {"resources": [{"autoscalingGroups": [
                 {"name": f"eks-{physical}-{short}"}]}], "status": "ACTIVE"}
+        if typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider" and state.get("url"):
+            host = str(state["url"]).removeprefix("https://")
+            return {"arn": f"arn:aws:iam::{ACCOUNT}:oidc-provider/{host}"}
+        if typ == "aws:ec2/launchTemplate:LaunchTemplate":
+            return {"latestVersion": 1, "defaultVersion": 1}
         if typ == "aws:lb/loadBalancer:LoadBalancer":
             return {"dnsName": f"{physical}-{short}.elb.{region}.amazonaws.com",
                     "zoneId": "Z2P70J7HTTTPLU"}
@@ -346,6 +351,18 @@ class Recording:
             if r.id == resource_id:
                 return r
         raise LookupError(f"no {typ} with id {resource_id}")
+
+    def waits_for(self, urn: str) -> set[str]:
+        """Every URN that `urn` waits for on a real deploy: its dependencies, transitively."""
+        by_urn = {r.urn: r for r in self.resources}
+        seen: set[str] = set()
+        todo = list(by_urn[urn].dependencies)
+        while todo:
+            dep = todo.pop()
+            if dep not in seen:
+                seen.add(dep)
+                todo.extend(by_urn[dep].dependencies if dep in by_urn else [])
+        return seen
 
     def children(self, parent_urn: str) -> list[Registration]:
         return [r for r in self.resources if r.parent == parent_urn]

@@ -1,13 +1,22 @@
-"""Composes the components into one Reevo stack; the only place tiers are wired together."""
+"""Composes the components into one Reevo stack; the only place tiers are wired together.
+
+Each tier takes only what it needs from the others, so a real `pulumi up` builds the cluster,
+the database, the cache and the edge side by side once the network and keys exist. The
+data tier admits the cluster through rule resources that wait for the cluster's security
+group, never the other way round.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_kubernetes as k8s
 
 from reevo_infra.components.cache import Cache, CacheArgs
+from reevo_infra.components.cluster import Cluster, ClusterArgs
 from reevo_infra.components.database import Database, DatabaseArgs
 from reevo_infra.components.gateway import Gateway, GatewayArgs
 from reevo_infra.components.identity import Identity, IdentityArgs
@@ -17,6 +26,18 @@ from reevo_infra.components.network import Network, NetworkArgs
 from reevo_infra.components.waf import Waf, WafArgs
 from reevo_infra.config import ConfigError, StackConfig
 from reevo_infra.naming import base_tags
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every tier shares: config, name prefix, tags, account facts, provider options."""
+
+    cfg: StackConfig
+    prefix: str
+    tags: dict[str, str]
+    partition: str
+    account_id: str
+    opts: pulumi.ResourceOptions
 
 
 def _zones(cfg: StackConfig, invoke: pulumi.InvokeOptions) -> list[str]:
@@ -36,7 +57,6 @@ def _zones(cfg: StackConfig, invoke: pulumi.InvokeOptions) -> list[str]:
 def build(cfg: StackConfig) -> dict[str, Any]:
     """Create every tier for `cfg` and return the stack outputs."""
     stack = pulumi.get_stack()
-    prefix = f"reevo-{stack}"
     tags = base_tags(
         project=pulumi.get_project(),
         stack=stack,
@@ -48,25 +68,30 @@ def build(cfg: StackConfig) -> dict[str, Any]:
 
     # One explicit provider pins every AWS resource to the configured region (RNF-S-04).
     provider = aws.Provider("aws", region=cfg.region)
-    opts = pulumi.ResourceOptions(providers=[provider])
     invoke = pulumi.InvokeOptions(provider=provider)
-    identity = aws.get_caller_identity(opts=invoke)
-    partition = aws.get_partition(opts=invoke).partition
+    ctx = Context(
+        cfg=cfg,
+        prefix=f"reevo-{stack}",
+        tags=tags,
+        partition=aws.get_partition(opts=invoke).partition,
+        account_id=aws.get_caller_identity(opts=invoke).account_id,
+        opts=pulumi.ResourceOptions(providers=[provider]),
+    )
 
     keys = Keys(
-        f"{prefix}-keys",
+        f"{ctx.prefix}-keys",
         KeysArgs(
-            account_id=identity.account_id,
-            partition=partition,
+            account_id=ctx.account_id,
+            partition=ctx.partition,
             region=cfg.region,
             tags=tags,
             protect=cfg.is_prod,
         ),
-        opts,
+        ctx.opts,
     )
 
     network = Network(
-        f"{prefix}-net",
+        f"{ctx.prefix}-net",
         NetworkArgs(
             cidr_block=str(cfg.network.cidr),
             availability_zones=_zones(cfg, invoke),
@@ -76,65 +101,23 @@ def build(cfg: StackConfig) -> dict[str, Any]:
             region=cfg.region,
             tags=tags,
         ),
-        opts,
+        ctx.opts,
     )
 
     ingress = Ingress(
-        f"{prefix}-ingress",
+        f"{ctx.prefix}-ingress",
         IngressArgs(
             vpc_id=network.vpc_id,
             app_subnet_ids=network.app_subnet_ids,
             tags=tags,
             deletion_protection=cfg.is_prod,
         ),
-        opts,
+        ctx.opts,
     )
 
-    database, cache = _data_tier(cfg, prefix, network, keys, partition, tags, opts)
-
-    # The edge needs only the keys, the NLB and config, so it deploys alongside compute.
-    users = Identity(
-        f"{prefix}-users",
-        IdentityArgs(
-            tags=tags,
-            mfa=cfg.gateway.mfa,
-            deletion_protection=cfg.is_prod,
-            threat_protection=cfg.is_prod,
-        ),
-        opts,
-    )
-
-    gateway = Gateway(
-        f"{prefix}-api",
-        GatewayArgs(
-            services=[s.name for s in cfg.services],
-            load_balancer_arn=ingress.load_balancer_arn,
-            load_balancer_dns_name=ingress.dns_name,
-            user_pool_arn=users.user_pool_arn,
-            logs_key_arn=keys.arns["logs"],
-            log_retention_days=cfg.log_retention_days,
-            stage_name=cfg.environment,
-            partition=partition,
-            throttle_rate=cfg.gateway.throttle_rate,
-            throttle_burst=cfg.gateway.throttle_burst,
-            tags=tags,
-            domain_name=cfg.gateway.domain_name,
-            certificate_arn=cfg.gateway.certificate_arn,
-        ),
-        opts,
-    )
-
-    Waf(
-        f"{prefix}-waf",
-        WafArgs(
-            resource_arn=gateway.stage_arn,
-            rate_limit=cfg.gateway.waf_rate_limit,
-            logs_key_arn=keys.arns["logs"],
-            log_retention_days=cfg.log_retention_days,
-            tags=tags,
-        ),
-        opts,
-    )
+    cluster = _compute_tier(ctx, keys, network, ingress)
+    database, cache = _data_tier(ctx, keys, network, cluster)
+    users, gateway = _edge_tier(ctx, keys, ingress)
 
     return {
         "region": cfg.region,
@@ -144,9 +127,12 @@ def build(cfg: StackConfig) -> dict[str, Any]:
         "dataSubnetIds": network.data_subnet_ids,
         "keyArns": keys.arns,
         "ingressLoadBalancerArn": ingress.load_balancer_arn,
-        "apiInvokeUrl": gateway.invoke_url,
-        "userPoolId": users.user_pool_id,
-        "userPoolClientId": users.client_id,
+        "clusterName": cluster.name,
+        "clusterEndpoint": cluster.endpoint,
+        "clusterSecurityGroupId": cluster.cluster_security_group_id,
+        "clusterOidcProviderArn": cluster.oidc_provider_arn,
+        "clusterAutoscalerRoleArn": cluster.autoscaler_role_arn,
+        "nodeGroupNames": cluster.node_group_names,
         "databaseAddress": database.address,
         "databasePort": database.port,
         "databaseSecretArn": database.secret_arn,
@@ -156,28 +142,68 @@ def build(cfg: StackConfig) -> dict[str, Any]:
         "cachePort": cache.port,
         "cacheSecretArn": cache.secret_arn,
         "cacheSecurityGroupId": cache.security_group_id,
+        "apiInvokeUrl": gateway.invoke_url,
+        "userPoolId": users.user_pool_id,
+        "userPoolClientId": users.client_id,
     }
 
 
-def _data_tier(
-    cfg: StackConfig, prefix: str, network: Network, keys: Keys, partition: str,
-    tags: dict[str, str], opts: pulumi.ResourceOptions,
-) -> tuple[Database, Cache]:
-    """The database and the cache, both closed to every client.
+def _compute_tier(ctx: Context, keys: Keys, network: Network, ingress: Ingress) -> Cluster:
+    """The EKS cluster and its nodes; nothing here waits for the data tier or the edge."""
+    c = ctx.cfg.cluster
+    cluster = Cluster(
+        f"{ctx.prefix}-eks",
+        ClusterArgs(
+            kubernetes_version=c.version,
+            vpc_cidr=network.cidr_block,
+            app_subnet_ids=network.app_subnet_ids,
+            cluster_key_arn=keys.arns["cluster"],
+            logs_key_arn=keys.arns["logs"],
+            log_retention_days=ctx.cfg.log_retention_days,
+            target_group_arn=ingress.target_group_arn,
+            instance_types=c.instance_types,
+            architecture=c.architecture,
+            node_min_size=c.node_min_size,
+            node_desired_size=c.node_desired_size,
+            node_max_size=c.node_max_size,
+            node_disk_gib=c.node_disk_gib,
+            region=ctx.cfg.region,
+            partition=ctx.partition,
+            tags=ctx.tags,
+            endpoint_public_access=c.endpoint_public_access,
+            public_access_cidrs=[str(n) for n in c.public_access_cidrs],
+            admin_principal_arns=c.admin_principal_arns,
+        ),
+        ctx.opts,
+    )
 
-    They depend on the network and the data key only. The compute tier admits its cluster
-    afterwards with `reevo_infra.access.admit(..., security_group_id=database.
-    security_group_id, ...)`: a rule resource that waits for the two security groups, never
-    for the database or cache themselves, so those are created in parallel with the cluster.
+    # Like the AWS provider, this one sits under the stack, so its URN never changes with
+    # the code's structure: a changed provider URN would replace every Kubernetes object.
+    k8s.Provider(
+        f"{ctx.prefix}-k8s",
+        kubeconfig=cluster.kubeconfig,
+        enable_server_side_apply=True,
+    )
+    return cluster
+
+
+def _data_tier(
+    ctx: Context, keys: Keys, network: Network, cluster: Cluster
+) -> tuple[Database, Cache]:
+    """The database and the cache, admitting only the cluster's security group.
+
+    The cluster's group reaches them only through separate ingress-rule resources, so the
+    database and cache themselves never wait for the cluster.
     """
-    db = cfg.database
+    db, cc = ctx.cfg.database, ctx.cfg.cache
+    clients = [cluster.cluster_security_group_id]
     database = Database(
-        f"{prefix}-db",
+        f"{ctx.prefix}-db",
         DatabaseArgs(
             vpc_id=network.vpc_id,
             data_subnet_ids=network.data_subnet_ids,
             data_key_arn=keys.arns["data"],
-            partition=partition,
+            partition=ctx.partition,
             engine_version=db.engine_version,
             instance_class=db.instance_class,
             allocated_storage=db.allocated_storage,
@@ -191,15 +217,15 @@ def _data_tier(
             performance_insights_retention_days=db.performance_insights_retention_days,
             monitoring_interval_seconds=db.monitoring_interval_seconds,
             slow_statement_ms=db.slow_statement_ms,
-            tags=tags,
-            protect=cfg.is_prod,
+            tags=ctx.tags,
+            protect=ctx.cfg.is_prod,
+            client_security_group_ids=clients,
         ),
-        opts,
+        ctx.opts,
     )
 
-    cc = cfg.cache
     cache = Cache(
-        f"{prefix}-cache",
+        f"{ctx.prefix}-cache",
         CacheArgs(
             vpc_id=network.vpc_id,
             data_subnet_ids=network.data_subnet_ids,
@@ -213,10 +239,59 @@ def _data_tier(
             snapshot_retention_days=cc.snapshot_retention_days,
             snapshot_window=cc.snapshot_window,
             maintenance_window=cc.maintenance_window,
-            tags=tags,
-            final_snapshot=cfg.is_prod,
-            protect=cfg.is_prod,
+            tags=ctx.tags,
+            final_snapshot=ctx.cfg.is_prod,
+            protect=ctx.cfg.is_prod,
+            client_security_group_ids=clients,
         ),
-        opts,
+        ctx.opts,
     )
     return database, cache
+
+
+def _edge_tier(ctx: Context, keys: Keys, ingress: Ingress) -> tuple[Identity, Gateway]:
+    """Cognito, the REST API and its WAF: they need only the keys, the NLB and config."""
+    cfg = ctx.cfg
+    users = Identity(
+        f"{ctx.prefix}-users",
+        IdentityArgs(
+            tags=ctx.tags,
+            mfa=cfg.gateway.mfa,
+            deletion_protection=cfg.is_prod,
+            threat_protection=cfg.is_prod,
+        ),
+        ctx.opts,
+    )
+
+    gateway = Gateway(
+        f"{ctx.prefix}-api",
+        GatewayArgs(
+            services=[s.name for s in cfg.services],
+            load_balancer_arn=ingress.load_balancer_arn,
+            load_balancer_dns_name=ingress.dns_name,
+            user_pool_arn=users.user_pool_arn,
+            logs_key_arn=keys.arns["logs"],
+            log_retention_days=cfg.log_retention_days,
+            stage_name=cfg.environment,
+            partition=ctx.partition,
+            throttle_rate=cfg.gateway.throttle_rate,
+            throttle_burst=cfg.gateway.throttle_burst,
+            tags=ctx.tags,
+            domain_name=cfg.gateway.domain_name,
+            certificate_arn=cfg.gateway.certificate_arn,
+        ),
+        ctx.opts,
+    )
+
+    Waf(
+        f"{ctx.prefix}-waf",
+        WafArgs(
+            resource_arn=gateway.stage_arn,
+            rate_limit=cfg.gateway.waf_rate_limit,
+            logs_key_arn=keys.arns["logs"],
+            log_retention_days=cfg.log_retention_days,
+            tags=ctx.tags,
+        ),
+        ctx.opts,
+    )
+    return users, gateway

@@ -8,7 +8,6 @@ from typing import Any
 from reevo_infra.components.cache import AUTH_TOKEN_SPECIALS, PARAMETER_FAMILIES
 from reevo_infra.config import _window_minutes, _windows_overlap
 from reevo_infra.offline import Recording, Registration
-from tests.data_program import clients_recording
 
 GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
 SUBNET_GROUP = "aws:elasticache/subnetGroup:SubnetGroup"
@@ -149,18 +148,21 @@ def test_rnf_s_04_cache_security_group_admits_no_cidr(rec: Recording) -> None:
             assert not rule.input("cidrIpv4") and not rule.input("cidrIpv6"), rule.urn
 
 
-def test_rnf_s_04_cache_admits_6379_only_from_given_groups() -> None:
-    rec = clients_recording()
+def test_rnf_s_04_cache_admits_6379_only_from_the_cluster(rec: Recording) -> None:
     cache = rec.one(GROUP)
+    cluster_sg = rec.one("aws:eks/cluster:Cluster").state["vpcConfig"]["clusterSecurityGroupId"]
     [sg_id] = cache.input("securityGroupIds")
     rules = [r for r in rec.of_type(INGRESS_RULE) if r.input("securityGroupId") == sg_id]
-    sources = {rec.by_id(SECURITY_GROUP, r.input("referencedSecurityGroupId")).name for r in rules}
-    assert sources == {"client", "late"}, [r.urn for r in rules]
+    assert [r.input("referencedSecurityGroupId") for r in rules] == [cluster_sg]
     for rule in rules:
         assert (rule.input("fromPort"), rule.input("toPort")) == (6379, 6379), rule.urn
         assert rule.input("ipProtocol") == "tcp" and not rule.input("cidrIpv4"), rule.urn
-    late = {rec.one(SECURITY_GROUP, "late").urn, rec.one(INGRESS_RULE, "t-cache-from-late").urn}
-    assert not late & set(cache.dependencies), cache.urn
+
+
+def test_rnf_cf_01_cache_never_waits_for_the_cluster(rec: Recording) -> None:
+    cache = rec.one(GROUP)
+    waits = {rec.by_urn(u).type for u in rec.waits_for(cache.urn)}
+    assert not {t for t in waits if t.startswith("aws:eks/")}, cache.urn
 
 
 def test_rnf_s_04_no_secret_value_in_stack_outputs(rec: Recording) -> None:

@@ -6,7 +6,6 @@ import re
 
 from reevo_infra.config import _window_minutes, _windows_overlap
 from reevo_infra.offline import Recording, Registration
-from tests.data_program import clients_recording
 
 INSTANCE = "aws:rds/instance:Instance"
 SUBNET_GROUP = "aws:rds/subnetGroup:SubnetGroup"
@@ -157,23 +156,22 @@ def test_rnf_s_04_database_security_group_admits_no_cidr(rec: Recording) -> None
             assert not rule.input("cidrIpv4") and not rule.input("cidrIpv6"), rule.urn
 
 
-def test_rnf_s_04_database_admits_5432_only_from_given_groups() -> None:
-    rec = clients_recording()
+def test_rnf_s_04_database_admits_5432_only_from_the_cluster(rec: Recording) -> None:
     db = rec.one(INSTANCE)
+    cluster_sg = rec.one("aws:eks/cluster:Cluster").state["vpcConfig"]["clusterSecurityGroupId"]
     [sg_id] = db.input("vpcSecurityGroupIds")
     rules = [r for r in rec.of_type(INGRESS_RULE) if r.input("securityGroupId") == sg_id]
-    sources = {rec.by_id(SECURITY_GROUP, r.input("referencedSecurityGroupId")).name for r in rules}
-    assert sources == {"client", "late"}, [r.urn for r in rules]
+    assert [r.input("referencedSecurityGroupId") for r in rules] == [cluster_sg]
     for rule in rules:
         assert (rule.input("fromPort"), rule.input("toPort")) == (5432, 5432), rule.urn
         assert rule.input("ipProtocol") == "tcp" and not rule.input("cidrIpv4"), rule.urn
 
 
-def test_rnf_s_04_database_never_waits_for_a_late_client() -> None:
-    rec = clients_recording()
+def test_rnf_cf_01_database_never_waits_for_the_cluster(rec: Recording) -> None:
+    # On a real deploy the Multi-AZ database and the cluster take 15-20 minutes each.
     db = rec.one(INSTANCE)
-    late = {rec.one(SECURITY_GROUP, "late").urn, rec.one(INGRESS_RULE, "t-db-from-late").urn}
-    assert not late & set(db.dependencies), db.urn
+    waits = {rec.by_urn(u).type for u in rec.waits_for(db.urn)}
+    assert not {t for t in waits if t.startswith("aws:eks/")}, db.urn
 
 
 def test_rnf_ed_01_storage_grows_automatically(rec: Recording) -> None:

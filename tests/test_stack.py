@@ -78,3 +78,17 @@ def test_rnf_s_04_stack_outputs_hold_no_secret_in_plain_text(rec: Recording) -> 
     flat = repr(rec.outputs).lower()
     for word in ("password", "authtoken", "auth_token", "kubeconfig", "secret_string"):
         assert word not in flat
+
+
+def test_independent_tiers_are_created_in_parallel(rec: Recording) -> None:
+    """The cluster, the database, the cache and the API wait for none of each other."""
+    tiers = {
+        "cluster": rec.one("aws:eks/cluster:Cluster"),
+        "database": rec.one("aws:rds/instance:Instance"),
+        "cache": rec.one("aws:elasticache/replicationGroup:ReplicationGroup"),
+        "api": rec.one("aws:apigateway/restApi:RestApi"),
+    }
+    urns = {t.urn for t in tiers.values()}
+    for name, tier in tiers.items():
+        blocking = rec.waits_for(tier.urn) & urns
+        assert not blocking, f"{name} waits for {sorted(blocking)}"
