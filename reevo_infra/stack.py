@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_kubernetes as k8s
 
+from reevo_infra import charts, cidr
 from reevo_infra.components.gateway import Gateway, GatewayArgs
 from reevo_infra.components.identity import Identity, IdentityArgs
 from reevo_infra.components.ingress import Ingress, IngressArgs
 from reevo_infra.components.keys import Keys, KeysArgs
 from reevo_infra.components.network import Network, NetworkArgs
+from reevo_infra.components.platform import Platform, PlatformArgs
 from reevo_infra.components.waf import Waf, WafArgs
-from reevo_infra.config import ConfigError, StackConfig
+from reevo_infra.components.workload import Workload, WorkloadArgs
+from reevo_infra.config import NAMESPACE, ConfigError, StackConfig
 from reevo_infra.naming import base_tags
 
 
@@ -29,6 +35,27 @@ def _zones(cfg: StackConfig, invoke: pulumi.InvokeOptions) -> list[str]:
             f"not {cfg.network.az_count}"
         ])
     return sorted(zones)[: cfg.network.az_count]
+
+
+def _interim_kube_provider(name: str, cluster_name: str, region: str) -> k8s.Provider:
+    """A provider for the platform until the cluster tier's own provider is wired in.
+
+    Credentials come from `aws eks get-token` at run time; no token is stored.
+    """
+    kubeconfig = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": cluster_name, "cluster": {"server": "https://127.0.0.1:6443"}}],
+        "contexts": [{"name": cluster_name,
+                      "context": {"cluster": cluster_name, "user": cluster_name}}],
+        "current-context": cluster_name,
+        "users": [{"name": cluster_name, "user": {"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1",
+            "command": "aws",
+            "args": ["eks", "get-token", "--cluster-name", cluster_name, "--region", region],
+        }}}],
+    }
+    return k8s.Provider(name, kubeconfig=pulumi.Output.secret(json.dumps(kubeconfig)))
 
 
 def build(cfg: StackConfig) -> dict[str, Any]:
@@ -132,6 +159,56 @@ def build(cfg: StackConfig) -> dict[str, Any]:
         opts,
     )
 
+    cluster_name = f"{prefix}-eks"
+    kube_provider = _interim_kube_provider(f"{prefix}-k8s", cluster_name, cfg.region)
+    autoscaler_role_arn = (
+        f"arn:{partition}:iam::{identity.account_id}:role/{prefix}-cluster-autoscaler"
+    )
+
+    footprints = [charts.Footprint(s.max_replicas, s.cpu, s.memory) for s in cfg.services]
+    subnet_plan = cidr.plan(ipaddress.IPv4Network(str(cfg.network.cidr)), cfg.network.az_count)
+    platform = Platform(
+        f"{prefix}-platform",
+        PlatformArgs(
+            kube_provider=kube_provider,
+            cluster_name=cluster_name,
+            autoscaler_role_arn=autoscaler_role_arn,
+            region=cfg.region,
+            kubernetes_version=cfg.cluster.version,
+            data_subnet_cidrs=[str(block) for block in subnet_plan.data],
+            namespace=NAMESPACE,
+            quota=charts.namespace_quota(footprints),
+            container_max=charts.container_max(footprints),
+            high_availability=cfg.is_prod,
+        ),
+        opts,
+    )
+
+    workloads = {
+        svc.name: Workload(
+            f"{prefix}-{svc.name}",
+            WorkloadArgs(
+                kube_provider=kube_provider,
+                namespace=platform.namespace,
+                ingress_class=platform.ingress_class,
+                image_key_arn=keys.arns["data"],
+                service=svc.name,
+                image_tag=svc.image_tag,
+                port=svc.port,
+                cpu=svc.cpu,
+                memory=svc.memory,
+                min_replicas=svc.min_replicas,
+                max_replicas=svc.max_replicas,
+                cpu_target_percent=svc.cpu_target_percent,
+                health_path=svc.health_path,
+                ready_path=svc.ready_path,
+                tags=tags,
+            ),
+            opts,
+        )
+        for svc in cfg.services
+    }
+
     return {
         "region": cfg.region,
         "vpcId": network.vpc_id,
@@ -143,4 +220,6 @@ def build(cfg: StackConfig) -> dict[str, Any]:
         "apiInvokeUrl": gateway.invoke_url,
         "userPoolId": users.user_pool_id,
         "userPoolClientId": users.client_id,
+        "appNamespace": platform.namespace,
+        "repositoryUrls": {name: w.repository_url for name, w in workloads.items()},
     }
