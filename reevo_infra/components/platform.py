@@ -14,30 +14,22 @@ from pulumi_kubernetes.core.v1 import (
     ResourceQuotaSpecArgs,
 )
 from pulumi_kubernetes.helm.v3 import RepositoryOptsArgs
-from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
-from pulumi_kubernetes.networking.v1 import (
-    IPBlockArgs,
-    NetworkPolicyEgressRuleArgs,
-    NetworkPolicyIngressRuleArgs,
-    NetworkPolicyPeerArgs,
-    NetworkPolicyPortArgs,
-    NetworkPolicySpecArgs,
-)
+from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
-from reevo_infra import charts
+from reevo_infra import charts, kube_specs
 from reevo_infra.components.ingress import NODE_PORT
 from reevo_infra.naming import child_name
 
-SYSTEM_NAMESPACE = "kube-system"
+SYSTEM_NAMESPACE = kube_specs.SYSTEM_NAMESPACE
 INGRESS_NAMESPACE = "ingress-nginx"
 AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler"
 """The autoscaler's service account in kube-system; its IAM role must trust exactly this."""
 
-DATABASE_PORT = 5432
-CACHE_PORT = 6379
-
-_ALL_PODS = LabelSelectorArgs()
-_NAME_LABEL = "kubernetes.io/metadata.name"
+_CONTROLLER_PODS = {
+    "app.kubernetes.io/name": "ingress-nginx",
+    "app.kubernetes.io/instance": "ingress-nginx",
+    "app.kubernetes.io/component": "controller",
+}
 
 
 @dataclass(frozen=True)
@@ -92,8 +84,8 @@ class Platform(pulumi.ComponentResource):
         ingress_ns = self._namespace(
             "ingress-ns",
             INGRESS_NAMESPACE,
-            # The controller needs NET_BIND_SERVICE and its admission jobs run as chart
-            # defaults, so enforce baseline here and report anything short of restricted.
+            # The chart's pods are third-party specs we do not harden ourselves: enforce
+            # baseline so an upgrade cannot brick ingress, and audit/warn on restricted.
             enforce="baseline",
         )
         controller = self._ingress_controller(ingress_ns)
@@ -139,16 +131,6 @@ class Platform(pulumi.ComponentResource):
             opts=self._child,
         )
 
-    def _spread(self, labels: Mapping[str, str]) -> list[dict[str, Any]]:
-        return [
-            {
-                "maxSkew": 1,
-                "topologyKey": "topology.kubernetes.io/zone",
-                "whenUnsatisfiable": "ScheduleAnyway",
-                "labelSelector": {"matchLabels": dict(labels)},
-            }
-        ]
-
     def _autoscaler(self) -> k8s.helm.v3.Release:
         args = self._args
         return self._release(
@@ -188,7 +170,7 @@ class Platform(pulumi.ComponentResource):
         values: dict[str, Any] = {"replicas": 2 if ha else 1}
         if ha:
             values["podDisruptionBudget"] = {"enabled": True, "minAvailable": 1}
-            values["topologySpreadConstraints"] = self._spread(labels)
+            values["topologySpreadConstraints"] = [kube_specs.zone_spread(labels, "ScheduleAnyway")]
         return self._release(
             "metrics-server",
             "metrics-server",
@@ -200,11 +182,6 @@ class Platform(pulumi.ComponentResource):
 
     def _ingress_controller(self, namespace: k8s.core.v1.Namespace) -> k8s.helm.v3.Release:
         ha = self._args.high_availability
-        labels = {
-            "app.kubernetes.io/name": "ingress-nginx",
-            "app.kubernetes.io/instance": "ingress-nginx",
-            "app.kubernetes.io/component": "controller",
-        }
         controller: dict[str, Any] = {
             "replicaCount": 2 if ha else 1,
             "ingressClass": charts.INGRESS_CLASS,
@@ -224,7 +201,9 @@ class Platform(pulumi.ComponentResource):
         }
         if ha:
             controller["minAvailable"] = 1
-            controller["topologySpreadConstraints"] = self._spread(labels)
+            controller["topologySpreadConstraints"] = [
+                kube_specs.zone_spread(_CONTROLLER_PODS, "ScheduleAnyway")
+            ]
         return self._release(
             "ingress-nginx",
             "ingress-nginx",
@@ -249,110 +228,17 @@ class Platform(pulumi.ComponentResource):
             opts=self._child,
         )
 
-    def _policy(
-        self, role: str, namespace: k8s.core.v1.Namespace, spec: NetworkPolicySpecArgs
-    ) -> None:
-        k8s.networking.v1.NetworkPolicy(
-            child_name(self._name, role),
-            metadata=ObjectMetaArgs(name=role, namespace=namespace.metadata.name),
-            spec=spec,
-            opts=self._child,
-        )
-
     def _network_policies(self, ns: k8s.core.v1.Namespace) -> None:
-        tcp = "TCP"
-        self._policy(
-            "default-deny",
-            ns,
-            NetworkPolicySpecArgs(
-                pod_selector=_ALL_PODS,
-                policy_types=["Ingress", "Egress"],
-            ),
+        specs = kube_specs.network_policies(
+            self._args.data_subnet_cidrs, INGRESS_NAMESPACE, _CONTROLLER_PODS
         )
-        self._policy(
-            "allow-dns",
-            ns,
-            NetworkPolicySpecArgs(
-                pod_selector=_ALL_PODS,
-                policy_types=["Egress"],
-                egress=[
-                    NetworkPolicyEgressRuleArgs(
-                        to=[
-                            NetworkPolicyPeerArgs(
-                                namespace_selector=LabelSelectorArgs(
-                                    match_labels={_NAME_LABEL: SYSTEM_NAMESPACE}
-                                ),
-                                pod_selector=LabelSelectorArgs(
-                                    match_labels={"k8s-app": "kube-dns"}
-                                ),
-                            )
-                        ],
-                        ports=[NetworkPolicyPortArgs(protocol=p, port=53) for p in ("UDP", tcp)],
-                    )
-                ],
-            ),
-        )
-        self._policy(
-            "allow-from-ingress",
-            ns,
-            NetworkPolicySpecArgs(
-                pod_selector=_ALL_PODS,
-                policy_types=["Ingress"],
-                ingress=[
-                    NetworkPolicyIngressRuleArgs(
-                        from_=[
-                            NetworkPolicyPeerArgs(
-                                namespace_selector=LabelSelectorArgs(
-                                    match_labels={_NAME_LABEL: INGRESS_NAMESPACE}
-                                ),
-                                pod_selector=LabelSelectorArgs(
-                                    match_labels={
-                                        "app.kubernetes.io/name": "ingress-nginx",
-                                        "app.kubernetes.io/component": "controller",
-                                    }
-                                ),
-                            )
-                        ],
-                    )
-                ],
-            ),
-        )
-        self._policy(
-            "allow-data-tier",
-            ns,
-            NetworkPolicySpecArgs(
-                pod_selector=_ALL_PODS,
-                policy_types=["Egress"],
-                egress=[
-                    NetworkPolicyEgressRuleArgs(
-                        to=[
-                            NetworkPolicyPeerArgs(ip_block=IPBlockArgs(cidr=c))
-                            for c in self._args.data_subnet_cidrs
-                        ],
-                        ports=[
-                            NetworkPolicyPortArgs(protocol=tcp, port=p)
-                            for p in (DATABASE_PORT, CACHE_PORT)
-                        ],
-                    )
-                ],
-            ),
-        )
-        # AWS APIs answer on public addresses with no fixed range (the S3 gateway endpoint
-        # routes to them too), so HTTPS is allowed to any address, and nothing else is.
-        self._policy(
-            "allow-https-out",
-            ns,
-            NetworkPolicySpecArgs(
-                pod_selector=_ALL_PODS,
-                policy_types=["Egress"],
-                egress=[
-                    NetworkPolicyEgressRuleArgs(
-                        to=[NetworkPolicyPeerArgs(ip_block=IPBlockArgs(cidr="0.0.0.0/0"))],
-                        ports=[NetworkPolicyPortArgs(protocol=tcp, port=443)],
-                    )
-                ],
-            ),
-        )
+        for role, spec in specs.items():
+            k8s.networking.v1.NetworkPolicy(
+                child_name(self._name, role),
+                metadata=ObjectMetaArgs(name=role, namespace=ns.metadata.name),
+                spec=spec,
+                opts=self._child,
+            )
 
     def _limits(self, ns: k8s.core.v1.Namespace) -> None:
         k8s.core.v1.ResourceQuota(

@@ -22,28 +22,9 @@ from pulumi_kubernetes.autoscaling.v2 import (
     ResourceMetricSourceArgs,
 )
 from pulumi_kubernetes.core.v1 import (
-    CapabilitiesArgs,
-    ConfigMapEnvSourceArgs,
-    ContainerArgs,
-    ContainerPortArgs,
-    EmptyDirVolumeSourceArgs,
-    EnvFromSourceArgs,
-    EnvVarArgs,
-    EnvVarSourceArgs,
-    HTTPGetActionArgs,
-    PodSecurityContextArgs,
-    PodSpecArgs,
     PodTemplateSpecArgs,
-    ProbeArgs,
-    ResourceRequirementsArgs,
-    SeccompProfileArgs,
-    SecretKeySelectorArgs,
-    SecurityContextArgs,
     ServicePortArgs,
     ServiceSpecArgs,
-    TopologySpreadConstraintArgs,
-    VolumeArgs,
-    VolumeMountArgs,
 )
 from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
 from pulumi_kubernetes.networking.v1 import (
@@ -57,11 +38,8 @@ from pulumi_kubernetes.networking.v1 import (
 )
 from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgs
 
-from reevo_infra import charts
+from reevo_infra import kube_specs
 from reevo_infra.naming import child_name, tags
-
-RUN_AS = 10001
-"""An unprivileged uid/gid for every service container (the images need not set USER)."""
 
 SERVICE_PORT = 80
 
@@ -303,77 +281,33 @@ class Workload(pulumi.ComponentResource):
             opts=self._kube,
         )
 
-    def _secret_env(self) -> list[EnvVarArgs]:
+    def _secret_refs(self) -> list[tuple[str, str, str]]:
+        args = self._args
         refs: list[tuple[str, str, str]] = []
-        if self._args.database_host is not None and self._args.database_secret:
+        if args.database_host is not None and args.database_secret:
             refs += [
-                ("DATABASE_USER", self._args.database_secret, "username"),
-                ("DATABASE_PASSWORD", self._args.database_secret, "password"),
+                ("DATABASE_USER", args.database_secret, "username"),
+                ("DATABASE_PASSWORD", args.database_secret, "password"),
             ]
-        if self._args.cache_host is not None and self._args.cache_secret:
-            refs.append(("REDIS_AUTH_TOKEN", self._args.cache_secret, "auth-token"))
-        return [
-            EnvVarArgs(
-                name=var,
-                value_from=EnvVarSourceArgs(
-                    secret_key_ref=SecretKeySelectorArgs(name=secret, key=key),
-                ),
-            )
-            for var, secret, key in refs
-        ]
-
-    def _probe(self, path: str, period: int, failures: int) -> ProbeArgs:
-        return ProbeArgs(
-            http_get=HTTPGetActionArgs(path=path, port="http"),
-            period_seconds=period,
-            timeout_seconds=2,
-            failure_threshold=failures,
-        )
+        if args.cache_host is not None and args.cache_secret:
+            refs.append(("REDIS_AUTH_TOKEN", args.cache_secret, "auth-token"))
+        return refs
 
     def _deployment(
         self, repository: aws.ecr.Repository, config: k8s.core.v1.ConfigMap
     ) -> k8s.apps.v1.Deployment:
         args = self._args
-        seccomp = SeccompProfileArgs(type="RuntimeDefault")
-        container = ContainerArgs(
+        container = kube_specs.ContainerSpec(
             name=args.service,
             image=pulumi.Output.concat(repository.repository_url, ":", args.image_tag),
-            ports=[ContainerPortArgs(name="http", container_port=args.port)],
-            env_from=[
-                EnvFromSourceArgs(
-                    config_map_ref=ConfigMapEnvSourceArgs(name=config.metadata.name),
-                )
-            ],
-            env=self._secret_env(),
-            resources=ResourceRequirementsArgs(
-                requests={"cpu": args.cpu, "memory": args.memory},
-                limits=charts.container_limits(args.cpu, args.memory),
-            ),
-            # Startup allows up to 150 s before liveness may restart a slow-starting pod.
-            startup_probe=self._probe(args.health_path, period=5, failures=30),
-            liveness_probe=self._probe(args.health_path, period=10, failures=3),
-            readiness_probe=self._probe(args.ready_path, period=5, failures=3),
-            security_context=SecurityContextArgs(
-                run_as_non_root=True,
-                read_only_root_filesystem=True,
-                allow_privilege_escalation=False,
-                capabilities=CapabilitiesArgs(drop=["ALL"]),
-                seccomp_profile=seccomp,
-            ),
-            volume_mounts=[VolumeMountArgs(name="tmp", mount_path="/tmp")],
+            port=args.port,
+            cpu=args.cpu,
+            memory=args.memory,
+            health_path=args.health_path,
+            ready_path=args.ready_path,
+            config_map=config.metadata.name,
+            secret_refs=self._secret_refs(),
         )
-        spread = [
-            TopologySpreadConstraintArgs(
-                max_skew=1,
-                topology_key=key,
-                when_unsatisfiable=when,
-                label_selector=LabelSelectorArgs(match_labels=self._labels),
-            )
-            for key, when in (
-                ("topology.kubernetes.io/zone", "DoNotSchedule"),
-                ("kubernetes.io/hostname", "ScheduleAnyway"),
-            )
-        ]
         return k8s.apps.v1.Deployment(
             child_name(self._name, "deploy"),
             metadata=self._meta(),
@@ -386,27 +320,7 @@ class Workload(pulumi.ComponentResource):
                 ),
                 template=PodTemplateSpecArgs(
                     metadata=ObjectMetaArgs(labels=self._labels),
-                    spec=PodSpecArgs(
-                        automount_service_account_token=False,
-                        security_context=PodSecurityContextArgs(
-                            run_as_non_root=True,
-                            run_as_user=RUN_AS,
-                            run_as_group=RUN_AS,
-                            fs_group=RUN_AS,
-                            seccomp_profile=seccomp,
-                        ),
-                        containers=[container],
-                        topology_spread_constraints=spread,
-                        # A read-only root needs somewhere to write temporary files.
-                        volumes=[
-                            VolumeArgs(
-                                name="tmp",
-                                empty_dir=EmptyDirVolumeSourceArgs(
-                                    size_limit="64Mi",
-                                ),
-                            )
-                        ],
-                    ),
+                    spec=kube_specs.hardened_pod(container, self._labels),
                 ),
             ),
             opts=self._kube,
