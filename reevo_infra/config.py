@@ -22,6 +22,7 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from reevo_infra import eks
+from reevo_infra.charts import CLUSTER_AUTOSCALER_CHARTS
 from reevo_infra.cidr import MAX_AZS, MAX_VPC_PREFIX, MIN_VPC_PREFIX
 
 NAMESPACE = "reevo"
@@ -454,6 +455,9 @@ RULES: tuple[Rule, ...] = (
          lambda c: c.alerts.enabled, prod_only=True),
     Rule("services", "service names must be unique",
          lambda c: len({s.name for s in c.services}) == len(c.services)),
+    Rule("cluster.version", "the cluster-autoscaler chart is pinned per Kubernetes minor and "
+         f"exists for {', '.join(sorted(CLUSTER_AUTOSCALER_CHARTS))} only (RNF-ED-01)",
+         lambda c: c.cluster.version in CLUSTER_AUTOSCALER_CHARTS),
 )
 
 

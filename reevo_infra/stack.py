@@ -8,6 +8,7 @@ group, never the other way round.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from reevo_infra import charts, cidr
 from reevo_infra.components.cache import Cache, CacheArgs
 from reevo_infra.components.cluster import Cluster, ClusterArgs
 from reevo_infra.components.database import Database, DatabaseArgs
@@ -23,8 +25,10 @@ from reevo_infra.components.identity import Identity, IdentityArgs
 from reevo_infra.components.ingress import Ingress, IngressArgs
 from reevo_infra.components.keys import Keys, KeysArgs
 from reevo_infra.components.network import Network, NetworkArgs
+from reevo_infra.components.platform import Platform, PlatformArgs
 from reevo_infra.components.waf import Waf, WafArgs
-from reevo_infra.config import ConfigError, StackConfig
+from reevo_infra.components.workload import Workload, WorkloadArgs
+from reevo_infra.config import NAMESPACE, ConfigError, StackConfig
 from reevo_infra.naming import base_tags
 
 
@@ -115,9 +119,10 @@ def build(cfg: StackConfig) -> dict[str, Any]:
         ctx.opts,
     )
 
-    cluster = _compute_tier(ctx, keys, network, ingress)
+    cluster, kube = _compute_tier(ctx, keys, network, ingress)
     database, cache = _data_tier(ctx, keys, network, cluster)
     users, gateway = _edge_tier(ctx, keys, ingress)
+    platform, workloads = _platform_tier(ctx, keys, cluster, kube, database, cache)
 
     return {
         "region": cfg.region,
@@ -145,11 +150,18 @@ def build(cfg: StackConfig) -> dict[str, Any]:
         "apiInvokeUrl": gateway.invoke_url,
         "userPoolId": users.user_pool_id,
         "userPoolClientId": users.client_id,
+        "appNamespace": platform.namespace,
+        "repositoryUrls": {name: w.repository_url for name, w in workloads.items()},
     }
 
 
-def _compute_tier(ctx: Context, keys: Keys, network: Network, ingress: Ingress) -> Cluster:
-    """The EKS cluster and its nodes; nothing here waits for the data tier or the edge."""
+def _compute_tier(
+    ctx: Context, keys: Keys, network: Network, ingress: Ingress
+) -> tuple[Cluster, k8s.Provider]:
+    """The EKS cluster, its nodes, and the Kubernetes provider every in-cluster object uses.
+
+    Nothing here waits for the data tier or the edge.
+    """
     c = ctx.cfg.cluster
     cluster = Cluster(
         f"{ctx.prefix}-eks",
@@ -179,12 +191,12 @@ def _compute_tier(ctx: Context, keys: Keys, network: Network, ingress: Ingress) 
 
     # Like the AWS provider, this one sits under the stack, so its URN never changes with
     # the code's structure: a changed provider URN would replace every Kubernetes object.
-    k8s.Provider(
+    kube = k8s.Provider(
         f"{ctx.prefix}-k8s",
         kubeconfig=cluster.kubeconfig,
         enable_server_side_apply=True,
     )
-    return cluster
+    return cluster, kube
 
 
 def _data_tier(
@@ -295,3 +307,58 @@ def _edge_tier(ctx: Context, keys: Keys, ingress: Ingress) -> tuple[Identity, Ga
         ctx.opts,
     )
     return users, gateway
+
+
+def _platform_tier(
+    ctx: Context, keys: Keys, cluster: Cluster, kube: k8s.Provider, database: Database,
+    cache: Cache,
+) -> tuple[Platform, dict[str, Workload]]:
+    """What runs inside the cluster: autoscaling, ingress, policies, then one Workload each."""
+    cfg = ctx.cfg
+    footprints = [charts.Footprint(s.max_replicas, s.cpu, s.memory) for s in cfg.services]
+    subnet_plan = cidr.plan(ipaddress.IPv4Network(str(cfg.network.cidr)), cfg.network.az_count)
+    platform = Platform(
+        f"{ctx.prefix}-platform",
+        PlatformArgs(
+            kube_provider=kube,
+            cluster_name=cluster.name,
+            autoscaler_role_arn=cluster.autoscaler_role_arn,
+            region=cfg.region,
+            kubernetes_version=cfg.cluster.version,
+            data_subnet_cidrs=[str(block) for block in subnet_plan.data],
+            namespace=NAMESPACE,
+            quota=charts.namespace_quota(footprints),
+            container_max=charts.container_max(footprints),
+            high_availability=cfg.is_prod,
+        ),
+        ctx.opts,
+    )
+
+    workloads = {}
+    for svc in cfg.services:
+        workloads[svc.name] = Workload(
+            f"{ctx.prefix}-{svc.name}",
+            WorkloadArgs(
+                kube_provider=kube,
+                namespace=platform.namespace,
+                ingress_class=platform.ingress_class,
+                image_key_arn=keys.arns["data"],
+                service=svc.name,
+                image_tag=svc.image_tag,
+                port=svc.port,
+                cpu=svc.cpu,
+                memory=svc.memory,
+                min_replicas=svc.min_replicas,
+                max_replicas=svc.max_replicas,
+                cpu_target_percent=svc.cpu_target_percent,
+                health_path=svc.health_path,
+                ready_path=svc.ready_path,
+                tags=ctx.tags,
+                database_host=database.address if svc.uses_database else None,
+                database_port=database.port,
+                cache_host=cache.primary_endpoint if svc.uses_cache else None,
+                cache_port=cache.port,
+            ),
+            ctx.opts,
+        )
+    return platform, workloads

@@ -1,0 +1,236 @@
+"""The in-cluster platform: add-on releases, the app namespace, its policies and limits."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from reevo_infra import charts, config, offline
+from reevo_infra.config import ConfigError
+from reevo_infra.offline import Recording, Registration
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+NAMESPACE = "kubernetes:core/v1:Namespace"
+POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")
+PINNED = re.compile(r"^\d+\.\d+\.\d+$")
+
+
+def _release(rec: Recording, chart: str) -> Registration:
+    found = [r for r in rec.of_type(RELEASE) if r.input("chart") == chart]
+    assert len(found) == 1, f"{rec.stack}: expected one {chart} release, found {len(found)}"
+    return found[0]
+
+
+def _app_namespace(rec: Recording) -> str:
+    name = rec.outputs["appNamespace"]
+    assert isinstance(name, str) and name, f"{rec.stack}: no appNamespace output"
+    return name
+
+
+def _policies(rec: Recording) -> list[Registration]:
+    ns = _app_namespace(rec)
+    return [p for p in rec.of_type(POLICY) if p.input("metadata.namespace") == ns]
+
+
+def _is_all_pods(selector: object) -> bool:
+    return (
+        isinstance(selector, dict)
+        and not selector.get("matchLabels")
+        and not (selector.get("matchExpressions"))
+    )
+
+
+def _egress_rules(rec: Recording) -> list[tuple[Registration, dict]]:
+    return [(p, rule) for p in _policies(rec) for rule in p.input("spec.egress") or []]
+
+
+def _ports(rule: dict) -> set[tuple[str, int]]:
+    return {(p.get("protocol", "TCP"), int(p["port"])) for p in rule.get("ports") or []}
+
+
+def test_rnf_ed_01_cluster_autoscaler_installed_with_role_and_cluster_name(
+    rec: Recording,
+) -> None:
+    r = _release(rec, "cluster-autoscaler")
+    assert r.input("repositoryOpts.repo") == charts.AUTOSCALER_REPO, r.urn
+    assert PINNED.match(str(r.input("version"))), f"{r.urn}: chart version not pinned"
+    assert r.input("namespace") == "kube-system", r.urn
+    assert r.input("values.autoDiscovery.clusterName"), f"{r.urn}: no autoDiscovery.clusterName"
+    assert r.input("values.awsRegion") == rec.outputs["region"], r.urn
+    sa = r.input("values.rbac.serviceAccount") or {}
+    role = (sa.get("annotations") or {}).get("eks.amazonaws.com/role-arn")
+    assert role and ROLE_ARN.match(role), f"{r.urn}: service account has no IAM role: {role!r}"
+
+
+def test_rnf_ed_01_metrics_server_installed_for_the_pod_autoscalers(rec: Recording) -> None:
+    r = _release(rec, "metrics-server")
+    assert r.input("repositoryOpts.repo") == charts.METRICS_SERVER_REPO, r.urn
+    assert PINNED.match(str(r.input("version"))), f"{r.urn}: chart version not pinned"
+
+
+def test_rnf_ed_01_config_rejects_a_version_without_a_pinned_autoscaler() -> None:
+    raw = config.raw_from_flat(offline.stack_config("dev"))
+    raw["cluster"] = {**raw["cluster"], "version": "1.29"}
+    with pytest.raises(ConfigError) as err:
+        config.parse(raw)
+    assert "reevo:cluster.version" in str(err.value)
+
+
+def test_rnf_cf_01_prod_ingress_controller_is_redundant_across_zones(prod: Recording) -> None:
+    r = _release(prod, "ingress-nginx")
+    controller = r.input("values.controller") or {}
+    assert controller.get("replicaCount", 1) >= 2, f"{r.urn}: one controller replica"
+    assert controller.get("minAvailable", 0) >= 1, f"{r.urn}: no PodDisruptionBudget"
+    keys = {c.get("topologyKey") for c in controller.get("topologySpreadConstraints") or []}
+    assert "topology.kubernetes.io/zone" in keys, f"{r.urn}: controller not spread over zones"
+
+
+def test_rf_cad_002_ingress_controller_listens_on_the_nlb_target_port(rec: Recording) -> None:
+    r = _release(rec, "ingress-nginx")
+    service = r.input("values.controller.service") or {}
+    target_ports = {int(t.input("port")) for t in rec.of_type("aws:lb/targetGroup:TargetGroup")}
+    assert service.get("type") == "NodePort", r.urn
+    assert int(service["nodePorts"]["http"]) in target_ports, (
+        f"{r.urn}: node port {service['nodePorts']['http']} is not an NLB target port"
+    )
+
+
+def test_rnf_s_04_app_namespace_enforces_the_restricted_pod_security_standard(
+    rec: Recording,
+) -> None:
+    ns = _app_namespace(rec)
+    found = [n for n in rec.of_type(NAMESPACE) if n.input("metadata.name") == ns]
+    assert len(found) == 1, f"{rec.stack}: namespace {ns} not registered"
+    labels = found[0].input("metadata.labels") or {}
+    for mode in ("enforce", "audit", "warn"):
+        assert labels.get(f"pod-security.kubernetes.io/{mode}") == "restricted", (
+            f"{found[0].urn}: pod-security {mode} is {labels.get(mode)!r}"
+        )
+
+
+def test_rnf_s_04_default_deny_covers_ingress_and_egress(rec: Recording) -> None:
+    deny = [
+        p
+        for p in _policies(rec)
+        if _is_all_pods(p.input("spec.podSelector"))
+        and {"Ingress", "Egress"} <= set(p.input("spec.policyTypes") or [])
+        and not p.input("spec.ingress")
+        and not p.input("spec.egress")
+    ]
+    assert deny, f"{rec.stack}: no default-deny NetworkPolicy in the app namespace"
+
+
+def test_rnf_s_04_every_allow_rule_names_its_peers(rec: Recording) -> None:
+    for p in _policies(rec):
+        for rule in p.input("spec.ingress") or []:
+            assert rule.get("from"), f"{p.urn}: ingress rule admits every source"
+        for rule in p.input("spec.egress") or []:
+            assert rule.get("to") and rule.get("ports"), f"{p.urn}: egress rule is open"
+
+
+def test_rnf_s_04_dns_egress_only_to_kube_system(rec: Recording) -> None:
+    dns = [
+        (p, rule) for p, rule in _egress_rules(rec) if _ports(rule) == {("UDP", 53), ("TCP", 53)}
+    ]
+    assert dns, f"{rec.stack}: pods cannot resolve names (no DNS egress)"
+    for p, rule in dns:
+        for peer in rule["to"]:
+            labels = (peer.get("namespaceSelector") or {}).get("matchLabels") or {}
+            assert labels.get("kubernetes.io/metadata.name") == "kube-system", p.urn
+
+
+def test_rnf_s_04_service_pods_accept_traffic_only_from_the_ingress_controller(
+    rec: Recording,
+) -> None:
+    ingress_ns = _release(rec, "ingress-nginx").input("namespace")
+    rules = [(p, rule) for p in _policies(rec) for rule in p.input("spec.ingress") or []]
+    assert rules, f"{rec.stack}: nothing may reach the services"
+    for p, rule in rules:
+        for peer in rule["from"]:
+            labels = (peer.get("namespaceSelector") or {}).get("matchLabels") or {}
+            assert labels.get("kubernetes.io/metadata.name") == ingress_ns, (
+                f"{p.urn}: admits traffic from outside {ingress_ns}"
+            )
+            assert "ipBlock" not in peer, f"{p.urn}: admits an address block"
+
+
+def test_rnf_s_04_data_egress_only_to_the_data_subnets(rec: Recording) -> None:
+    data_cidrs = {
+        s.input("cidrBlock")
+        for s in rec.of_type("aws:ec2/subnet:Subnet")
+        if s.input("tags.Tier") == "data"
+    }
+    data = [
+        (p, rule)
+        for p, rule in _egress_rules(rec)
+        if {5432, 6379} & {port for _, port in _ports(rule)}
+    ]
+    assert data, f"{rec.stack}: pods cannot reach the database or Redis"
+    for p, rule in data:
+        assert _ports(rule) <= {("TCP", 5432), ("TCP", 6379)}, p.urn
+        blocks = {peer.get("ipBlock", {}).get("cidr") for peer in rule["to"]}
+        assert blocks == data_cidrs, f"{p.urn}: data egress to {blocks}, not {data_cidrs}"
+
+
+def test_rnf_s_04_egress_to_any_address_is_https_only(rec: Recording) -> None:
+    wide = [
+        (p, rule)
+        for p, rule in _egress_rules(rec)
+        if any(peer.get("ipBlock", {}).get("cidr") == "0.0.0.0/0" for peer in rule["to"])
+    ]
+    assert wide, f"{rec.stack}: pods cannot reach AWS APIs"
+    for p, rule in wide:
+        assert _ports(rule) == {("TCP", 443)}, f"{p.urn}: open egress beyond HTTPS"
+
+
+def test_rnf_ed_01_app_namespace_has_a_quota_and_limit_range(rec: Recording) -> None:
+    ns = _app_namespace(rec)
+    quotas = [
+        q
+        for q in rec.of_type("kubernetes:core/v1:ResourceQuota")
+        if q.input("metadata.namespace") == ns
+    ]
+    ranges = [
+        r
+        for r in rec.of_type("kubernetes:core/v1:LimitRange")
+        if r.input("metadata.namespace") == ns
+    ]
+    assert len(quotas) == 1 and len(ranges) == 1, f"{rec.stack}: quota/limit range missing"
+    hard = quotas[0].input("spec.hard") or {}
+    for key in ("pods", "requests.cpu", "requests.memory", "limits.cpu", "limits.memory"):
+        assert key in hard, f"{quotas[0].urn}: no {key}"
+    assert hard.get("services.loadbalancers") == "0", quotas[0].urn
+    item = ranges[0].input("spec.limits.0") or {}
+    assert item.get("default") and item.get("defaultRequest"), ranges[0].urn
+
+
+def test_rnf_p_01_every_kubernetes_resource_uses_the_explicit_provider(
+    rec: Recording,
+) -> None:
+    providers = rec.of_type("pulumi:providers:kubernetes")
+    assert len(providers) == 1, f"{rec.stack}: {len(providers)} Kubernetes providers"
+    objects = [r for r in rec if r.type.startswith("kubernetes:")]
+    assert objects, f"{rec.stack}: no Kubernetes resources"
+    for r in objects:
+        assert r.provider_urn == providers[0].urn, f"{r.urn}: provider {r.provider!r}"
+
+
+def test_rnf_s_04_kubeconfig_is_a_secret(rec: Recording) -> None:
+    provider = rec.one("pulumi:providers:kubernetes")
+    assert "kubeconfig" in provider.secret_inputs, provider.urn
+
+
+def test_namespace_quota_fits_every_service_at_its_ceiling_plus_a_surge_pod() -> None:
+    quota = charts.namespace_quota(
+        [
+            charts.Footprint(max_replicas=3, cpu="250m", memory="256Mi"),
+            charts.Footprint(max_replicas=1, cpu="1", memory="1Gi"),
+        ]
+    )
+    assert quota["pods"] == "6"
+    assert quota["requests.cpu"] == "3000m"
+    assert quota["requests.memory"] == "3072Mi"
+    assert quota["limits.cpu"] == "6000m"
+    assert quota["services.nodeports"] == "0"
