@@ -129,11 +129,14 @@ class FakeCloud(Mocks):
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict]:
         typ, name, inputs = args.typ, args.name, dict(args.inputs)
-        physical = inputs.get("name") or inputs.get("identifier") or name
-        physical = physical if isinstance(physical, str) else name
         resource_id = _ID_PREFIX.get(typ, "")
         resource_id = f"{resource_id}{_hex(typ, name)}" if resource_id else f"{name}-id"
         state = dict(inputs)
+        if "name" not in state and not typ.startswith(("kubernetes:", "pulumi:")):
+            # Pulumi auto-names resources that take a name: logical name plus a suffix.
+            state["name"] = f"{name}-{_hex(name, n=7)}"
+        physical = state.get("identifier") or state.get("name") or name
+        physical = physical if isinstance(physical, str) else name
         if typ in _ARN:
             service, template = _ARN[typ]
             uuid = _hex(typ, name, n=32)
@@ -194,7 +197,10 @@ class FakeCloud(Mocks):
             return {"latestVersion": 1, "defaultVersion": 1}
         if typ == "aws:lb/loadBalancer:LoadBalancer":
             return {"dnsName": f"{physical}-{short}.elb.{region}.amazonaws.com",
-                    "zoneId": "Z2P70J7HTTTPLU"}
+                    "zoneId": "Z2P70J7HTTTPLU",
+                    "arnSuffix": state["arn"].split(":loadbalancer/", 1)[1]}
+        if typ == "aws:lb/targetGroup:TargetGroup":
+            return {"arnSuffix": state["arn"].rsplit(":", 1)[1]}
         if typ == "aws:apigateway/restApi:RestApi":
             api = _hex(name, n=10)
             return {"rootResourceId": _hex(name, "root", n=10),

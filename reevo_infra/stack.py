@@ -25,6 +25,12 @@ from reevo_infra.components.identity import Identity, IdentityArgs
 from reevo_infra.components.ingress import Ingress, IngressArgs
 from reevo_infra.components.keys import Keys, KeysArgs
 from reevo_infra.components.network import Network, NetworkArgs
+from reevo_infra.components.observability import (
+    Observability,
+    ObservabilityArgs,
+    Thresholds,
+    Watched,
+)
 from reevo_infra.components.platform import Platform, PlatformArgs
 from reevo_infra.components.waf import Waf, WafArgs
 from reevo_infra.components.workload import Workload, WorkloadArgs
@@ -123,6 +129,7 @@ def build(cfg: StackConfig) -> dict[str, Any]:
     database, cache = _data_tier(ctx, keys, network, cluster)
     users, gateway = _edge_tier(ctx, keys, ingress)
     platform, workloads = _platform_tier(ctx, keys, cluster, kube, database, cache)
+    observability = _observability(ctx, keys, ingress, cluster, database, cache, gateway)
 
     return {
         "region": cfg.region,
@@ -152,6 +159,8 @@ def build(cfg: StackConfig) -> dict[str, Any]:
         "userPoolClientId": users.client_id,
         "appNamespace": platform.namespace,
         "repositoryUrls": {name: w.repository_url for name, w in workloads.items()},
+        "alertTopicArn": observability.topic_arn,
+        "dashboardName": observability.dashboard_name,
     }
 
 
@@ -362,3 +371,52 @@ def _platform_tier(
             ctx.opts,
         )
     return platform, workloads
+
+
+def _observability(
+    ctx: Context, keys: Keys, ingress: Ingress, cluster: Cluster, database: Database,
+    cache: Cache, gateway: Gateway,
+) -> Observability:
+    """Alarms on every stateful resource, the API, the load balancer and the nodes."""
+    cfg, a = ctx.cfg, ctx.cfg.alerts
+    return Observability(
+        f"{ctx.prefix}-obs",
+        ObservabilityArgs(
+            watched=Watched(
+                db_instance_id=database.identifier,
+                db_allocated_storage_gib=cfg.database.allocated_storage,
+                cache_member_ids=cache.node_ids,
+                api_name=gateway.api_name,
+                stage_name=gateway.stage_name,
+                load_balancer_arn_suffix=ingress.load_balancer_arn_suffix,
+                target_group_arn_suffix=ingress.target_group_arn_suffix,
+                cluster_name=cluster.name,
+                node_min_size=cfg.cluster.node_min_size,
+            ),
+            thresholds=Thresholds(
+                rds_cpu_percent=a.rds_cpu_percent,
+                rds_free_storage_percent=a.rds_free_storage_percent,
+                rds_freeable_memory_mib=a.rds_freeable_memory_mib,
+                rds_max_connections=a.rds_max_connections,
+                rds_latency_seconds=a.rds_latency_seconds,
+                cache_cpu_percent=a.cache_cpu_percent,
+                cache_memory_percent=a.cache_memory_percent,
+                cache_evictions=a.cache_evictions,
+                cache_replication_lag_seconds=a.cache_replication_lag_seconds,
+                api_5xx_percent=a.api_5xx_percent,
+                api_p99_latency_ms=a.api_p99_latency_ms,
+                slo_target_percent=a.slo_target_percent,
+            ),
+            alerts_key_arn=keys.arns["alerts"],
+            logs_key_arn=keys.arns["logs"],
+            log_retention_days=cfg.log_retention_days,
+            emails=a.emails,
+            alarms_enabled=a.enabled,
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_issuer=cluster.oidc_provider_url,
+            region=cfg.region,
+            tags=ctx.tags,
+            addon_after=cluster.node_groups,
+        ),
+        ctx.opts,
+    )

@@ -192,6 +192,9 @@ class Cache(pulumi.ComponentResource):
             opts=keep,
         )
 
+        # ElastiCache names a replication group's nodes <group id>-001, -002, ...; CloudWatch
+        # reports their metrics under those ids.
+        self.node_ids = [f"{name}-{i:03d}" for i in range(1, args.num_cache_clusters + 1)]
         self.primary_endpoint = group.primary_endpoint_address
         self.reader_endpoint = group.reader_endpoint_address
         self.port = group.port.apply(lambda p: p or PORT)
@@ -199,6 +202,7 @@ class Cache(pulumi.ComponentResource):
         self.security_group_id = security_group.id
         self.register_outputs(
             {
+                "node_ids": self.node_ids,
                 "primary_endpoint": self.primary_endpoint,
                 "reader_endpoint": self.reader_endpoint,
                 "port": self.port,

@@ -236,6 +236,7 @@ class Cluster(pulumi.ComponentResource):
         self.cluster_security_group_id = cluster.vpc_config.cluster_security_group_id
         self.autoscaler_role_arn = autoscaler_role.arn
         self.node_group_names = [nodes.node_group_name]
+        self.node_groups = [nodes.group]
         self.addons = {
             "vpc-cni": vpc_cni,
             "kube-proxy": kube_proxy,

@@ -177,6 +177,7 @@ class Database(pulumi.ComponentResource):
             ),
         )
 
+        self.identifier = instance.identifier
         self.address = instance.address
         self.port = instance.port
         self.secret_arn = instance.master_user_secrets.apply(
@@ -185,6 +186,7 @@ class Database(pulumi.ComponentResource):
         self.security_group_id = security_group.id
         self.register_outputs(
             {
+                "identifier": self.identifier,
                 "address": self.address,
                 "port": self.port,
                 "secret_arn": self.secret_arn,

@@ -197,12 +197,16 @@ class Gateway(pulumi.ComponentResource):
             self._custom_domain(api, stage)
 
         self.rest_api_id = api.id
+        self.api_name = api.name
+        self.stage_name = stage.stage_name
         self.stage_arn = stage.arn
         self.invoke_url = stage.invoke_url
         self.access_log_group_arn = access_logs.arn
         self.register_outputs(
             {
                 "rest_api_id": self.rest_api_id,
+                "api_name": self.api_name,
+                "stage_name": self.stage_name,
                 "stage_arn": self.stage_arn,
                 "invoke_url": self.invoke_url,
                 "access_log_group_arn": self.access_log_group_arn,

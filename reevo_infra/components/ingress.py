@@ -82,10 +82,14 @@ class Ingress(pulumi.ComponentResource):
         )
 
         self.load_balancer_arn = nlb.arn
+        self.load_balancer_arn_suffix = nlb.arn_suffix
         self.dns_name = nlb.dns_name
         self.target_group_arn = target_group.arn
+        self.target_group_arn_suffix = target_group.arn_suffix
         self.register_outputs({
             "load_balancer_arn": self.load_balancer_arn,
             "dns_name": self.dns_name,
             "target_group_arn": self.target_group_arn,
+            "load_balancer_arn_suffix": self.load_balancer_arn_suffix,
+            "target_group_arn_suffix": self.target_group_arn_suffix,
         })

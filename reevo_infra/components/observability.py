@@ -10,6 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from reevo_infra import eks
 from reevo_infra.naming import child_name, tags
 
 CLOUDWATCH_ADDON_VERSION = "v4.5.0-eksbuild.1"
@@ -63,7 +64,7 @@ class ObservabilityArgs:
     alarms_enabled: bool
     oidc_provider_arn: pulumi.Input[str]
     oidc_issuer: pulumi.Input[str]
-    """The cluster's OIDC issuer without the scheme, e.g. oidc.eks.<region>.amazonaws.com/id/X."""
+    """The cluster's OIDC issuer URL, with or without the https:// scheme."""
     region: str
     tags: Mapping[str, str]
     addon_after: Sequence[pulumi.Resource] = ()
@@ -332,18 +333,7 @@ class Observability(pulumi.ComponentResource):
 
         role_name = child_name(self._name, "cloudwatch-agent")
         trust = pulumi.Output.all(a.oidc_provider_arn, a.oidc_issuer).apply(
-            lambda v: json.dumps({
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Effect": "Allow",
-                    "Principal": {"Federated": v[0]},
-                    "Action": "sts:AssumeRoleWithWebIdentity",
-                    "Condition": {"StringEquals": {
-                        f"{v[1]}:sub": "system:serviceaccount:amazon-cloudwatch:cloudwatch-agent",
-                        f"{v[1]}:aud": "sts.amazonaws.com",
-                    }},
-                }],
-            })
+            lambda v: eks.irsa_trust_policy(v[0], v[1], "amazon-cloudwatch", "cloudwatch-agent")
         )
         role = aws.iam.Role(role_name, assume_role_policy=trust,
                             tags=tags(a.tags, role_name), opts=child)
