@@ -158,8 +158,8 @@ def _sg_node(b: Layout, owners: dict[str, set[str]], sg_id: Any) -> str:
         return b.represents[sg.urn]
     group = b.vpcs.get(sg.input("vpcId"), (b.top, ""))[0] if sg else b.top
     if sg is not None:
-        return b.add(group, sg, "security group", sg.name, css="net")
-    node = Node(node_id("sg", str(sg_id)), ("security group", str(sg_id)), "box", "net")
+        return b.add(group, sg, "security group", sg.name, css="network")
+    node = Node(node_id("sg", str(sg_id)), ("security group", str(sg_id)), "box", "network")
     if node.id not in {n.id for n in b.top.nodes}:
         b.top.nodes.append(node)
     return node.id
@@ -177,7 +177,7 @@ def _cidr_node(b: Layout, cidr: str) -> str:
     for group, vpc_cidr in b.vpcs.values():
         if cidr == vpc_cidr:
             return group.id
-    node = Node(node_id("cidr", cidr), (cidr,), "pill", "net")
+    node = Node(node_id("cidr", cidr), (cidr,), "pill", "network")
     if node.id not in {n.id for n in b.top.nodes}:
         b.top.nodes.append(node)
     return node.id

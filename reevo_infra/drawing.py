@@ -28,7 +28,7 @@ class Node:
     lines: tuple[str, ...]
     shape: str = "box"
     css: str = ""
-    """A class name the renderers style (`data`, `edge`, `compute`, `net`), or empty."""
+    """A class name the renderers style (`gateway`, `compute`, `store`, `network`), or empty."""
 
 
 @dataclass
@@ -37,6 +37,8 @@ class Group:
     label: str
     nodes: list[Node] = field(default_factory=list)
     groups: list[Group] = field(default_factory=list)
+    anchor_id: str = ""
+    """The node that stands in for the group where an edge ends on it; first node if empty."""
 
     def walk(self) -> Iterator[Group]:
         yield self
@@ -45,6 +47,8 @@ class Group:
 
     def anchor(self) -> str:
         """A node inside the group, for renderers that cannot end an edge on a group."""
+        if self.anchor_id:
+            return self.anchor_id
         for g in self.walk():
             if g.nodes:
                 return g.nodes[0].id
@@ -76,10 +80,10 @@ class Diagram:
 
 
 _STYLE = {
-    "edge": ("#eef4ff", "#3b6fd8"),
+    "gateway": ("#eef4ff", "#3b6fd8"),
     "compute": ("#eefaf0", "#2f8f46"),
-    "data": ("#fff3e6", "#c46a00"),
-    "net": ("#f5f5f5", "#777777"),
+    "store": ("#fff3e6", "#c46a00"),
+    "network": ("#f5f5f5", "#777777"),
 }
 
 
@@ -102,10 +106,15 @@ def to_mermaid(diagram: Diagram) -> str:
             out.append(f"{pad}end")
 
     emit(diagram.top, 1)
+    # Mermaid's layout fails on some edges that end on nested subgraphs, so such an edge
+    # ends on the group's anchor node instead.
+    groups = diagram.groups()
     for e in diagram.edges:
+        src = groups[e.src].anchor() if e.src in groups else e.src
+        dst = groups[e.dst].anchor() if e.dst in groups else e.dst
         arrow = "-.->" if e.dotted else "-->"
         label = f'|"{_mermaid_text(e.label)}"|' if e.label else ""
-        out.append(f"    {e.src} {arrow}{label} {e.dst}")
+        out.append(f"    {src} {arrow}{label} {dst}")
     for css, (fill, stroke) in _STYLE.items():
         out.append(f"    classDef {css} fill:{fill},stroke:{stroke}")
     for css in _STYLE:

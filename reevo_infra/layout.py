@@ -92,6 +92,9 @@ class Layout:
         for vpc in self.rec.of_type("aws:ec2/vpc:Vpc"):
             cidr = str(vpc.input("cidrBlock", ""))
             group = Group(node_id("vpc", vpc.name), f"VPC {vpc.name} {cidr}".strip())
+            # Rules that admit the whole VPC start from this node.
+            group.nodes.append(Node(f"{group.id}_cidr", ("VPC CIDR", cidr), "pill", "network"))
+            group.anchor_id = f"{group.id}_cidr"
             self.top.groups.append(group)
             self.vpcs[vpc.id] = (group, cidr)
             self.represents[vpc.urn] = group.id
@@ -113,14 +116,14 @@ class Layout:
             if key not in tiers:
                 tiers[key] = Group(f"{vpc_group.id}_{tier}", TIERS.get(tier, f"{tier} subnets"))
                 vpc_group.groups.append(tiers[key])
-            self.add(tiers[key], s, az, str(s.input("cidrBlock", "")), shape="pill", css="net")
+            self.add(tiers[key], s, az, str(s.input("cidrBlock", "")), shape="pill", css="network")
             self.subnets[s.id] = (vpc_group, tiers[key], az)
         for igw in self.rec.of_type("aws:ec2/internetGateway:InternetGateway"):
             group = self.vpcs.get(igw.input("vpcId"), (self.top, ""))[0]
-            self.edge(self.add(group, igw, "internet gateway", css="net"), INTERNET)
+            self.edge(self.add(group, igw, "internet gateway", css="network"), INTERNET)
         for nat in self.rec.of_type("aws:ec2/natGateway:NatGateway"):
             group, azs = self.place([nat.input("subnetId")])
-            self.add(group, nat, "NAT gateway", *azs, css="net")
+            self.add(group, nat, "NAT gateway", *azs, css="network")
         self._routes()
 
     @staticmethod
@@ -161,7 +164,7 @@ class Layout:
             group, azs = self.place(lb.input("subnets") or [])
             kind = "NLB" if lb.input("loadBalancerType") == "network" else "load balancer"
             scope = "internal" if lb.input("internal") else "internet-facing"
-            self.add(group, lb, f"{scope} {kind}", lb.name, " ".join(azs), css="net")
+            self.add(group, lb, f"{scope} {kind}", lb.name, " ".join(azs), css="network")
         endpoints = [
             e
             for e in self.rec.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
@@ -174,7 +177,7 @@ class Layout:
                 ".".join(str(e.input("serviceName")).split(".")[3:]) for e in endpoints
             )
             node = self.add(
-                group, endpoints[0], "interface endpoints", ", ".join(services), css="net"
+                group, endpoints[0], "interface endpoints", ", ".join(services), css="network"
             )
             for e in endpoints:
                 self.represents[e.urn] = node
@@ -192,6 +195,7 @@ class Layout:
         self.add(group, cluster, "control plane", access, " ".join(azs), css="compute")
         self.represents[cluster.urn] = group.id
         clusters = self.rec.of_type("aws:eks/cluster:Cluster")
+        node_groups = []
         for ng in self.rec.of_type("aws:eks/nodeGroup:NodeGroup"):
             mine = ng.input("clusterName") in (cluster.input("name"), cluster.state.get("name"))
             if not (mine or len(clusters) == 1):
@@ -200,6 +204,7 @@ class Layout:
             size = f"{num(scaling.get('minSize'))}-{num(scaling.get('maxSize'))} nodes"
             types = ", ".join(ng.input("instanceTypes") or [])
             node = self.add(group, ng, f"node group {ng.name}", types, size, css="compute")
+            node_groups.append(node)
             template = self.find(
                 "aws:ec2/launchTemplate:LaunchTemplate", ng.input("launchTemplate.id")
             )
@@ -214,6 +219,10 @@ class Layout:
             node = self.add(group, workloads[0], "workloads", *rows, css="compute")
             for w in workloads:
                 self.represents[w.urn] = node
+        # EKS puts its cluster security group on the managed nodes: paths to and from the
+        # cluster are drawn at its node group when there is just one.
+        if len(node_groups) == 1:
+            group.anchor_id = node_groups[0]
         sg = cluster.state.get("vpcConfig", {}).get("clusterSecurityGroupId")
         if sg:
             self.cluster_sgs[sg] = group.id
@@ -233,7 +242,7 @@ class Layout:
                 str(db.input("instanceClass", "")),
                 spread,
                 shape="store",
-                css="data",
+                css="store",
             )
         for cache in self.rec.of_type("aws:elasticache/replicationGroup:ReplicationGroup"):
             group, _ = self.place(
@@ -245,7 +254,7 @@ class Layout:
             nodes = f"{cache.input('nodeType', '')} x {num(cache.input('numCacheClusters', 1))}"
             spread = "Multi-AZ" if cache.input("multiAzEnabled") else "single-AZ"
             self.add(
-                group, cache, cache.name, engine.strip(), nodes, spread, shape="store", css="data"
+                group, cache, cache.name, engine.strip(), nodes, spread, shape="store", css="store"
             )
 
     def _subnets_of(self, typ: str, subnet_group: Any) -> list[Any]:
@@ -266,17 +275,22 @@ class Layout:
                 "API Gateway",
                 f"{kind} API {api.name}",
                 "stages: " + ", ".join(stages) if stages else "no stage",
-                css="edge",
+                css="gateway",
             )
         for link in self.rec.of_type("aws:apigateway/vpcLink:VpcLink"):
-            self.add(self.edge_group(), link, "VPC link", link.name, css="edge")
+            self.add(self.edge_group(), link, "VPC link", link.name, css="gateway")
         for acl in self.rec.of_type("aws:wafv2/webAcl:WebAcl"):
             rules = len(acl.input("rules") or [])
             self.add(
-                self.edge_group(), acl, "WAF web ACL", f"{rules} rules", shape="guard", css="edge"
+                self.edge_group(),
+                acl,
+                "WAF web ACL",
+                f"{rules} rules",
+                shape="guard",
+                css="gateway",
             )
         for pool in self.rec.of_type("aws:cognito/userPool:UserPool"):
-            self.add(self.edge_group(), pool, "Cognito user pool", pool.name, css="edge")
+            self.add(self.edge_group(), pool, "Cognito user pool", pool.name, css="gateway")
 
     def top_groups(self) -> dict[str, Group]:
         return {g.id: g for g in self.top.walk()}
