@@ -224,3 +224,10 @@ def test_rnf_p_01_workload_specs_have_no_aws_only_fields(rec: Recording) -> None
             assert not spec.get("nodeSelector") and not spec.get("affinity"), (
                 f"{r.urn}: pinned to particular nodes"
             )
+
+
+def test_rnf_ed_01_deployments_leave_the_replica_count_to_the_hpa(rec: Recording) -> None:
+    for deploy in rec.of_type("kubernetes:apps/v1:Deployment"):
+        if deploy.name.startswith(f"reevo-{rec.stack}-platform"):
+            continue
+        assert "spec.replicas" in deploy.options["ignoreChanges"], deploy.urn

@@ -323,5 +323,9 @@ class Workload(pulumi.ComponentResource):
                     spec=kube_specs.hardened_pod(container, self._labels),
                 ),
             ),
-            opts=self._kube,
+            # The HPA owns the replica count once the Deployment exists; re-applying the
+            # initial count on every update would shrink a scaled-out service.
+            opts=pulumi.ResourceOptions.merge(
+                self._kube, pulumi.ResourceOptions(ignore_changes=["spec.replicas"])
+            ),
         )
