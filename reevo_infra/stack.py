@@ -239,6 +239,8 @@ def _data_tier(
             monitoring_interval_seconds=db.monitoring_interval_seconds,
             slow_statement_ms=db.slow_statement_ms,
             tags=ctx.tags,
+            logs_key_arn=keys.arns["logs"],
+            log_retention_days=ctx.cfg.log_retention_days,
             protect=ctx.cfg.is_prod,
             client_security_group_ids=clients,
         ),

@@ -183,3 +183,15 @@ def test_rnf_s_04_stack_exports_database_secret_arn_not_value(rec: Recording) ->
     arn = rec.outputs["databaseSecretArn"]
     assert arn.startswith("arn:aws:secretsmanager:"), arn
     assert not [k for k in rec.outputs if "password" in k.lower()]
+
+
+def test_rnf_s_04_database_logs_are_encrypted_and_retained(rec: Recording) -> None:
+    db = rec.one(INSTANCE)
+    logs_key = rec.one("aws:kms/key:Key", f"reevo-{rec.stack}-keys-logs").state["arn"]
+    groups = {g.input("name"): g for g in rec.of_type("aws:cloudwatch/logGroup:LogGroup")}
+    for export in db.input("enabledCloudwatchLogsExports"):
+        group = groups[f"/aws/rds/instance/{db.input('identifier')}/{export}"]
+        assert group.input("kmsKeyId") == logs_key, group.urn
+        minimum = 180 if rec.stack == "prod" else 1
+        assert minimum <= group.input("retentionInDays") <= 3653, group.urn
+        assert group.urn in db.dependencies, "RDS must find its log group already made"

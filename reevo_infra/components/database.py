@@ -52,6 +52,9 @@ class DatabaseArgs:
     monitoring_interval_seconds: int
     slow_statement_ms: int
     tags: Mapping[str, str]
+    logs_key_arn: pulumi.Input[str]
+    """Encrypts the log groups RDS exports to (RNF-S-01)."""
+    log_retention_days: int
     client_security_group_ids: Sequence[pulumi.Input[str]] = ()
     """Security groups admitted on 5432. Defaults to none; later tiers can also call
     `reevo_infra.access.admit` with `security_group_id` instead, so that the database never
@@ -129,6 +132,20 @@ class Database(pulumi.ComponentResource):
 
         monitoring_role, monitoring_policy = self._monitoring_role(name, args)
 
+        # RDS would create its export log groups unencrypted and never expiring; made here
+        # first, they are encrypted with the logs key and kept for a bounded time (RNF-S-04).
+        log_groups = [
+            aws.cloudwatch.LogGroup(
+                child_name(name, "logs", export),
+                name=f"/aws/rds/instance/{name}/{export}",
+                retention_in_days=args.log_retention_days,
+                kms_key_id=args.logs_key_arn,
+                tags=tags(args.tags, child_name(name, "logs", export)),
+                opts=child,
+            )
+            for export in LOG_EXPORTS
+        ]
+
         # The final snapshot's name is fixed, so a second delete under the same name fails
         # until the first snapshot is renamed or removed: deliberate, it is never overwritten.
         snapshot_id = final_snapshot_identifier(name) if args.final_snapshot else None
@@ -171,9 +188,11 @@ class Database(pulumi.ComponentResource):
             monitoring_role_arn=monitoring_role.arn,
             enabled_cloudwatch_logs_exports=list(LOG_EXPORTS),
             tags=tags(args.tags, name),
-            # RDS rejects a monitoring role that does not yet carry its policy.
+            # RDS rejects a monitoring role that does not yet carry its policy, and must find
+            # its log groups already made.
             opts=pulumi.ResourceOptions(
-                parent=self, protect=args.protect, depends_on=[monitoring_policy]
+                parent=self, protect=args.protect,
+                depends_on=[monitoring_policy, *log_groups],
             ),
         )
 
