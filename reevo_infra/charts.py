@@ -9,11 +9,16 @@ from dataclasses import dataclass
 AUTOSCALER_REPO = "https://kubernetes.github.io/autoscaler"
 METRICS_SERVER_REPO = "https://kubernetes-sigs.github.io/metrics-server/"
 INGRESS_NGINX_REPO = "https://kubernetes.github.io/ingress-nginx"
+EXTERNAL_SECRETS_REPO = "https://charts.external-secrets.io"
 
 # Cluster Autoscaler simulates the scheduler of one Kubernetes minor, so its chart is pinned
 # per minor. 9.53.0 ships CA 1.34.2; 9.54.0 is the first chart on CA 1.35.0
 # (kubernetes/autoscaler README table, issues #8891 and #10097).
 CLUSTER_AUTOSCALER_CHARTS: dict[str, str] = {"1.34": "9.53.0", "1.35": "9.54.0"}
+
+# The External Secrets Operator tests each minor against one or two Kubernetes minors only
+# (its "Stability and Support" table): 2.7 is the release line tested on 1.35.
+EXTERNAL_SECRETS_CHARTS: dict[str, str] = {"1.35": "2.7.0"}
 
 METRICS_SERVER_CHART = "3.13.0"
 """metrics-server v0.8.0; it serves the metrics.k8s.io API the HPAs read."""

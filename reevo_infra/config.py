@@ -22,7 +22,7 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from reevo_infra import eks
-from reevo_infra.charts import CLUSTER_AUTOSCALER_CHARTS
+from reevo_infra.charts import CLUSTER_AUTOSCALER_CHARTS, EXTERNAL_SECRETS_CHARTS
 from reevo_infra.cidr import MAX_AZS, MAX_VPC_PREFIX, MIN_VPC_PREFIX
 
 NAMESPACE = "reevo"
@@ -458,6 +458,9 @@ RULES: tuple[Rule, ...] = (
     Rule("cluster.version", "the cluster-autoscaler chart is pinned per Kubernetes minor and "
          f"exists for {', '.join(sorted(CLUSTER_AUTOSCALER_CHARTS))} only (RNF-ED-01)",
          lambda c: c.cluster.version in CLUSTER_AUTOSCALER_CHARTS),
+    Rule("cluster.version", "the External Secrets Operator chart is pinned per Kubernetes "
+         f"minor and exists for {', '.join(sorted(EXTERNAL_SECRETS_CHARTS))} only (RNF-S-04)",
+         lambda c: c.cluster.version in EXTERNAL_SECRETS_CHARTS),
 )
 
 

@@ -153,6 +153,32 @@ def kms_use_policy(key_arn: str, *, grants: bool) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
 
 
+def secrets_reader_policy(secret_arns: list[str], key_arn: str, region: str) -> str:
+    """Read exactly the given Secrets Manager secrets, and decrypt them only through the service.
+
+    The `kms:ViaService` condition keeps the key from decrypting anything handed to KMS
+    directly: the role can open these secrets' data keys and nothing else encrypted with it.
+    """
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "ReadTheseSecrets",
+            "Effect": "Allow",
+            "Action": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
+            "Resource": sorted(secret_arns),
+        },
+        {
+            "Sid": "DecryptThroughSecretsManager",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": key_arn,
+            "Condition": {
+                "StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}
+            },
+        },
+    ]
+    return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
+
+
 def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> str:
     """A kubeconfig whose user fetches a short-lived token from `aws eks get-token` per call."""
     user = {

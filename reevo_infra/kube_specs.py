@@ -118,7 +118,7 @@ class ContainerSpec:
     health_path: str
     ready_path: str
     config_map: pulumi.Input[str]
-    secret_refs: Sequence[tuple[str, str, str]] = ()
+    secret_refs: Sequence[tuple[str, pulumi.Input[str], str]] = ()
     """(environment variable, Secret name, key) triples; values never pass through Pulumi."""
 
 

@@ -32,6 +32,7 @@ from reevo_infra.components.observability import (
     Watched,
 )
 from reevo_infra.components.platform import Platform, PlatformArgs
+from reevo_infra.components.secrets_sync import SecretsSync, SecretsSyncArgs
 from reevo_infra.components.waf import Waf, WafArgs
 from reevo_infra.components.workload import Workload, WorkloadArgs
 from reevo_infra.config import NAMESPACE, ConfigError, StackConfig
@@ -57,10 +58,12 @@ def _zones(cfg: StackConfig, invoke: pulumi.InvokeOptions) -> list[str]:
         opts=invoke,
     ).names
     if len(zones) < cfg.network.az_count:
-        raise ConfigError([
-            f"reevo:network.azCount: {cfg.region} offers {len(zones)} AZs, "
-            f"not {cfg.network.az_count}"
-        ])
+        raise ConfigError(
+            [
+                f"reevo:network.azCount: {cfg.region} offers {len(zones)} AZs, "
+                f"not {cfg.network.az_count}"
+            ]
+        )
     return sorted(zones)[: cfg.network.az_count]
 
 
@@ -321,10 +324,18 @@ def _edge_tier(ctx: Context, keys: Keys, ingress: Ingress) -> tuple[Identity, Ga
 
 
 def _platform_tier(
-    ctx: Context, keys: Keys, cluster: Cluster, kube: k8s.Provider, database: Database,
+    ctx: Context,
+    keys: Keys,
+    cluster: Cluster,
+    kube: k8s.Provider,
+    database: Database,
     cache: Cache,
 ) -> tuple[Platform, dict[str, Workload]]:
-    """What runs inside the cluster: autoscaling, ingress, policies, then one Workload each."""
+    """What runs inside the cluster: add-ons, policies, credentials, then one Workload each.
+
+    The data tier's secrets flow one way, by ARN, into the cluster; nothing in the data tier
+    waits for anything here.
+    """
     cfg = ctx.cfg
     footprints = [charts.Footprint(s.max_replicas, s.cpu, s.memory) for s in cfg.services]
     subnet_plan = cidr.plan(ipaddress.IPv4Network(str(cfg.network.cidr)), cfg.network.az_count)
@@ -340,6 +351,24 @@ def _platform_tier(
             namespace=NAMESPACE,
             quota=charts.namespace_quota(footprints),
             container_max=charts.container_max(footprints),
+            high_availability=cfg.is_prod,
+        ),
+        ctx.opts,
+    )
+
+    secrets = SecretsSync(
+        f"{ctx.prefix}-secrets",
+        SecretsSyncArgs(
+            kube_provider=kube,
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_provider_url=cluster.oidc_provider_url,
+            database_secret_arn=database.secret_arn,
+            cache_secret_arn=cache.secret_arn,
+            data_key_arn=keys.arns["data"],
+            app_namespace=platform.namespace,
+            region=cfg.region,
+            kubernetes_version=cfg.cluster.version,
+            tags=ctx.tags,
             high_availability=cfg.is_prod,
         ),
         ctx.opts,
@@ -367,8 +396,10 @@ def _platform_tier(
                 tags=ctx.tags,
                 database_host=database.address if svc.uses_database else None,
                 database_port=database.port,
+                database_secret=secrets.database_secret if svc.uses_database else None,
                 cache_host=cache.primary_endpoint if svc.uses_cache else None,
                 cache_port=cache.port,
+                cache_secret=secrets.cache_secret if svc.uses_cache else None,
             ),
             ctx.opts,
         )

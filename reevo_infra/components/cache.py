@@ -185,7 +185,7 @@ class Cache(pulumi.ComponentResource):
         document = pulumi.Output.all(group.primary_endpoint_address, token.result).apply(
             lambda v: json.dumps({"host": v[0], "port": PORT, "tls": True, "authToken": v[1]})
         )
-        aws.secretsmanager.SecretVersion(
+        version = aws.secretsmanager.SecretVersion(
             secret_name,
             secret_id=secret.id,
             secret_string=document,
@@ -198,7 +198,8 @@ class Cache(pulumi.ComponentResource):
         self.primary_endpoint = group.primary_endpoint_address
         self.reader_endpoint = group.reader_endpoint_address
         self.port = group.port.apply(lambda p: p or PORT)
-        self.secret_arn = secret.arn
+        # Readers of the ARN wait for the value too: an empty secret would fail their first read.
+        self.secret_arn = pulumi.Output.all(secret.arn, version.id).apply(lambda v: v[0])
         self.security_group_id = security_group.id
         self.register_outputs(
             {

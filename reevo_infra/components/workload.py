@@ -97,12 +97,12 @@ class WorkloadArgs:
     database_host: pulumi.Input[str] | None = None
     """PostgreSQL endpoint; None (default) leaves the service without database settings."""
     database_port: pulumi.Input[int] = 5432
-    database_secret: str | None = None
+    database_secret: pulumi.Input[str] | None = None
     """Kubernetes Secret (keys `username`, `password`) holding the database login."""
     cache_host: pulumi.Input[str] | None = None
     """Redis primary endpoint; None (default) leaves the service without cache settings."""
     cache_port: pulumi.Input[int] = 6379
-    cache_secret: str | None = None
+    cache_secret: pulumi.Input[str] | None = None
     """Kubernetes Secret (key `auth-token`) holding the Redis AUTH token."""
 
 
@@ -281,15 +281,15 @@ class Workload(pulumi.ComponentResource):
             opts=self._kube,
         )
 
-    def _secret_refs(self) -> list[tuple[str, str, str]]:
+    def _secret_refs(self) -> list[tuple[str, pulumi.Input[str], str]]:
         args = self._args
-        refs: list[tuple[str, str, str]] = []
-        if args.database_host is not None and args.database_secret:
+        refs: list[tuple[str, pulumi.Input[str], str]] = []
+        if args.database_host is not None and args.database_secret is not None:
             refs += [
                 ("DATABASE_USER", args.database_secret, "username"),
                 ("DATABASE_PASSWORD", args.database_secret, "password"),
             ]
-        if args.cache_host is not None and args.cache_secret:
+        if args.cache_host is not None and args.cache_secret is not None:
             refs.append(("REDIS_AUTH_TOKEN", args.cache_secret, "auth-token"))
         return refs
 
