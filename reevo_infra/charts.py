@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 AUTOSCALER_REPO = "https://kubernetes.github.io/autoscaler"
 METRICS_SERVER_REPO = "https://kubernetes-sigs.github.io/metrics-server/"
-INGRESS_NGINX_REPO = "https://kubernetes.github.io/ingress-nginx"
+TRAEFIK_REPO = "https://traefik.github.io/charts"
 EXTERNAL_SECRETS_REPO = "https://charts.external-secrets.io"
 
 # Cluster Autoscaler simulates the scheduler of one Kubernetes minor, so its chart is pinned
@@ -20,13 +20,17 @@ CLUSTER_AUTOSCALER_CHARTS: dict[str, str] = {"1.34": "9.53.0", "1.35": "9.54.0"}
 # (its "Stability and Support" table): 2.7 is the release line tested on 1.35.
 EXTERNAL_SECRETS_CHARTS: dict[str, str] = {"1.35": "2.7.0"}
 
+# The ingress controller (Traefik Proxy) serves the plain Ingress objects of the workloads.
+# Chart 41.4.0 ships Traefik v3.7.12; from chart 40 on it declares Kubernetes >= 1.25 and
+# k3s 1.35 releases bundle chart 40 (Traefik 3.7). The values syntax differs per chart major
+# (40 moved the Service type under service.spec, 41 renamed logs to log/accessLog), so a
+# new row here means re-checking the values in platform.py.
+TRAEFIK_CHARTS: dict[str, str] = {"1.35": "41.4.0"}
+
 METRICS_SERVER_CHART = "3.13.0"
 """metrics-server v0.8.0; it serves the metrics.k8s.io API the HPAs read."""
 
-INGRESS_NGINX_CHART = "4.14.2"
-"""Controller v1.14.2, the line tested against Kubernetes up to 1.34."""
-
-INGRESS_CLASS = "nginx"
+INGRESS_CLASS = "traefik"
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,11 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from reevo_infra import eks
-from reevo_infra.charts import CLUSTER_AUTOSCALER_CHARTS, EXTERNAL_SECRETS_CHARTS
+from reevo_infra.charts import (
+    CLUSTER_AUTOSCALER_CHARTS,
+    EXTERNAL_SECRETS_CHARTS,
+    TRAEFIK_CHARTS,
+)
 from reevo_infra.cidr import MAX_AZS, MAX_VPC_PREFIX, MIN_VPC_PREFIX
 
 NAMESPACE = "reevo"
@@ -461,6 +465,9 @@ RULES: tuple[Rule, ...] = (
     Rule("cluster.version", "the External Secrets Operator chart is pinned per Kubernetes "
          f"minor and exists for {', '.join(sorted(EXTERNAL_SECRETS_CHARTS))} only (RNF-S-04)",
          lambda c: c.cluster.version in EXTERNAL_SECRETS_CHARTS),
+    Rule("cluster.version", "the Traefik ingress controller chart is pinned per Kubernetes "
+         f"minor and exists for {', '.join(sorted(TRAEFIK_CHARTS))} only (RF-CAD-002)",
+         lambda c: c.cluster.version in TRAEFIK_CHARTS),
 )
 
 

@@ -78,23 +78,101 @@ def test_rnf_ed_01_config_rejects_a_version_without_a_pinned_autoscaler() -> Non
     assert "reevo:cluster.version" in str(err.value)
 
 
+def test_rf_cad_002_config_rejects_a_version_without_a_pinned_ingress_controller(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(config, "TRAEFIK_CHARTS", {})
+    raw = config.raw_from_flat(offline.stack_config("dev"))
+    with pytest.raises(ConfigError) as err:
+        config.parse(raw)
+    message = str(err.value)
+    assert "reevo:cluster.version: the Traefik ingress controller chart" in message, message
+
+
+def _controller(rec: Recording) -> Registration:
+    r = _release(rec, "traefik")
+    assert r.input("repositoryOpts.repo") == charts.TRAEFIK_REPO, r.urn
+    assert PINNED.match(str(r.input("version"))), f"{r.urn}: chart version not pinned"
+    return r
+
+
+def _controller_pods(r: Registration) -> dict[str, str]:
+    """The labels the Traefik chart gives its pods: chart name, and release-namespace."""
+    return {
+        "app.kubernetes.io/name": r.input("chart"),
+        "app.kubernetes.io/instance": f"{r.input('name')}-{r.input('namespace')}",
+    }
+
+
 def test_rnf_cf_01_prod_ingress_controller_is_redundant_across_zones(prod: Recording) -> None:
-    r = _release(prod, "ingress-nginx")
-    controller = r.input("values.controller") or {}
-    assert controller.get("replicaCount", 1) >= 2, f"{r.urn}: one controller replica"
-    assert controller.get("minAvailable", 0) >= 1, f"{r.urn}: no PodDisruptionBudget"
-    keys = {c.get("topologyKey") for c in controller.get("topologySpreadConstraints") or []}
-    assert "topology.kubernetes.io/zone" in keys, f"{r.urn}: controller not spread over zones"
+    r = _controller(prod)
+    assert r.input("values.deployment.replicas", 1) >= 2, f"{r.urn}: one controller replica"
+    pdb = r.input("values.podDisruptionBudget") or {}
+    assert pdb.get("enabled") and pdb.get("minAvailable", 0) >= 1, f"{r.urn}: no PDB"
+    spread = r.input("values.topologySpreadConstraints") or []
+    zonal = [c for c in spread if c.get("topologyKey") == "topology.kubernetes.io/zone"]
+    assert zonal, f"{r.urn}: controller not spread over zones"
+    selects = zonal[0].get("labelSelector", {}).get("matchLabels") or {}
+    assert selects and selects.items() <= _controller_pods(r).items(), (
+        f"{r.urn}: zone spread selects {selects}, not the controller pods"
+    )
 
 
 def test_rf_cad_002_ingress_controller_listens_on_the_nlb_target_port(rec: Recording) -> None:
-    r = _release(rec, "ingress-nginx")
-    service = r.input("values.controller.service") or {}
+    r = _controller(rec)
     target_ports = {int(t.input("port")) for t in rec.of_type("aws:lb/targetGroup:TargetGroup")}
-    assert service.get("type") == "NodePort", r.urn
-    assert int(service["nodePorts"]["http"]) in target_ports, (
-        f"{r.urn}: node port {service['nodePorts']['http']} is not an NLB target port"
+    assert r.input("values.service.spec.type") == "NodePort", f"{r.urn}: not a NodePort"
+    node_port = r.input("values.ports.web.nodePort")
+    assert node_port is not None and int(node_port) in target_ports, (
+        f"{r.urn}: web node port {node_port} is not an NLB target port {target_ports}"
     )
+    # TLS ends at the API Gateway: an HTTPS node port would be an unused opening.
+    assert r.input("values.ports.websecure.expose.default") is False, (
+        f"{r.urn}: websecure exposed on the nodes"
+    )
+
+
+def test_rf_cad_002_old_controller_leaves_the_node_port_before_the_new_one_takes_it(
+    rec: Recording,
+) -> None:
+    r = _controller(rec)
+    assert r.options["deleteBeforeReplace"], f"{r.urn}: replacement would clash on the port"
+
+
+def test_rnf_p_01_ingress_controller_serves_plain_ingress_objects(rec: Recording) -> None:
+    r = _controller(rec)
+    assert r.input("values.providers.kubernetesIngress.enabled") is True, r.urn
+    assert r.input("values.providers.kubernetesCRD.enabled") is False, (
+        f"{r.urn}: Traefik-only IngressRoute CRDs enabled"
+    )
+    ingress_class = r.input("values.ingressClass") or {}
+    assert ingress_class.get("enabled") is True and ingress_class.get("name"), (
+        f"{r.urn}: no IngressClass for the workloads"
+    )
+    assert ingress_class.get("isDefaultClass") is False, f"{r.urn}: claims every Ingress"
+
+
+def test_rnf_s_04_ingress_access_logs_are_json_without_authorization(rec: Recording) -> None:
+    r = _controller(rec)
+    log = r.input("values.accessLog") or {}
+    assert log.get("enabled") is True and log.get("format") == "json", f"{r.urn}: {log}"
+    headers = (log.get("fields") or {}).get("headers") or {}
+    assert headers.get("defaultMode") == "drop", f"{r.urn}: request headers are logged"
+    assert (headers.get("names") or {}).get("Authorization") == "drop", (
+        f"{r.urn}: Authorization header not dropped"
+    )
+
+
+def test_rnf_s_04_ingress_namespace_has_pod_security_labels(rec: Recording) -> None:
+    ns = _controller(rec).input("namespace")
+    found = [n for n in rec.of_type(NAMESPACE) if n.input("metadata.name") == ns]
+    assert len(found) == 1, f"{rec.stack}: namespace {ns} not registered"
+    labels = found[0].input("metadata.labels") or {}
+    assert labels.get("pod-security.kubernetes.io/enforce") == "baseline", found[0].urn
+    for mode in ("audit", "warn"):
+        assert labels.get(f"pod-security.kubernetes.io/{mode}") == "restricted", (
+            f"{found[0].urn}: pod-security {mode} is {labels.get(mode)!r}"
+        )
 
 
 def test_rnf_s_04_app_namespace_enforces_the_restricted_pod_security_standard(
@@ -144,7 +222,9 @@ def test_rnf_s_04_dns_egress_only_to_kube_system(rec: Recording) -> None:
 def test_rnf_s_04_service_pods_accept_traffic_only_from_the_ingress_controller(
     rec: Recording,
 ) -> None:
-    ingress_ns = _release(rec, "ingress-nginx").input("namespace")
+    controller = _controller(rec)
+    ingress_ns = controller.input("namespace")
+    pods = _controller_pods(controller)
     rules = [(p, rule) for p in _policies(rec) for rule in p.input("spec.ingress") or []]
     assert rules, f"{rec.stack}: nothing may reach the services"
     for p, rule in rules:
@@ -152,6 +232,10 @@ def test_rnf_s_04_service_pods_accept_traffic_only_from_the_ingress_controller(
             labels = (peer.get("namespaceSelector") or {}).get("matchLabels") or {}
             assert labels.get("kubernetes.io/metadata.name") == ingress_ns, (
                 f"{p.urn}: admits traffic from outside {ingress_ns}"
+            )
+            selects = (peer.get("podSelector") or {}).get("matchLabels") or {}
+            assert selects and selects.items() <= pods.items(), (
+                f"{p.urn}: pod selector {selects} is not the controller's pods {pods}"
             )
             assert "ipBlock" not in peer, f"{p.urn}: admits an address block"
 

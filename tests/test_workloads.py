@@ -202,11 +202,18 @@ def test_rnf_s_04_workload_config_carries_no_secret_values(rec: Recording) -> No
 def test_rf_cad_002_each_service_is_routed_through_the_ingress_controller(
     rec: Recording,
 ) -> None:
+    controllers = [
+        r for r in rec.of_type("kubernetes:helm.sh/v3:Release") if r.input("chart") == "traefik"
+    ]
+    assert len(controllers) == 1, f"{rec.stack}: {len(controllers)} ingress controllers"
+    served = controllers[0].input("values.ingressClass.name")
     for w in _workloads(rec):
         svc = _child(rec, w, "kubernetes:core/v1:Service")
         ing = _child(rec, w, "kubernetes:networking.k8s.io/v1:Ingress")
         assert svc.input("spec.type") == "ClusterIP", f"{svc.urn}: exposed beyond the cluster"
-        assert ing.input("spec.ingressClassName") == "nginx", ing.urn
+        assert ing.input("spec.ingressClassName") == served, (
+            f"{ing.urn}: class {ing.input('spec.ingressClassName')!r}, controller serves {served!r}"
+        )
         path = ing.input("spec.rules.0.http.paths.0") or {}
         name = svc.input("metadata.name")
         assert path.get("path") == f"/{name}", f"{ing.urn}: path {path.get('path')!r}"

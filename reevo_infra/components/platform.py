@@ -21,14 +21,16 @@ from reevo_infra.components.ingress import NODE_PORT
 from reevo_infra.naming import child_name
 
 SYSTEM_NAMESPACE = kube_specs.SYSTEM_NAMESPACE
-INGRESS_NAMESPACE = "ingress-nginx"
+INGRESS_NAMESPACE = "traefik"
+INGRESS_RELEASE = "traefik"
 AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler"
 """The autoscaler's service account in kube-system; its IAM role must trust exactly this."""
 
+# The labels the Traefik chart puts on its pods: the chart name, and the release name joined
+# to its namespace as the instance.
 _CONTROLLER_PODS = {
-    "app.kubernetes.io/name": "ingress-nginx",
-    "app.kubernetes.io/instance": "ingress-nginx",
-    "app.kubernetes.io/component": "controller",
+    "app.kubernetes.io/name": "traefik",
+    "app.kubernetes.io/instance": f"{INGRESS_RELEASE}-{INGRESS_NAMESPACE}",
 }
 
 
@@ -58,10 +60,11 @@ class Platform(pulumi.ComponentResource):
     """Cluster add-ons as Helm releases, and the namespace the services run in.
 
     Installs cluster-autoscaler (IRSA role, auto-discovery by cluster name), metrics-server
-    (for the HorizontalPodAutoscalers) and ingress-nginx behind a fixed NodePort that the
-    internal NLB forwards to. The application namespace enforces the `restricted` Pod
-    Security Standard, denies all traffic by default and allows only DNS, the ingress
-    controller in, the data tier's ports out and HTTPS out; a quota and a LimitRange bound it.
+    (for the HorizontalPodAutoscalers) and Traefik, serving plain Ingress objects, behind a
+    fixed NodePort that the internal NLB forwards to. The application namespace enforces the
+    `restricted` Pod Security Standard, denies all traffic by default and allows only DNS,
+    the ingress controller in, the data tier's ports out and HTTPS out; a quota and a
+    LimitRange bound it.
     Every Kubernetes object goes through the given provider, never an ambient kubeconfig.
     """
 
@@ -75,6 +78,8 @@ class Platform(pulumi.ComponentResource):
         super().__init__("reevo:platform:Platform", name, None, opts)
         if args.kubernetes_version not in charts.CLUSTER_AUTOSCALER_CHARTS:
             raise ValueError(f"no cluster-autoscaler chart pinned for {args.kubernetes_version}")
+        if args.kubernetes_version not in charts.TRAEFIK_CHARTS:
+            raise ValueError(f"no Traefik chart pinned for {args.kubernetes_version}")
         self._name = name
         self._args = args
         self._child = pulumi.ResourceOptions(parent=self, provider=args.kube_provider)
@@ -96,8 +101,7 @@ class Platform(pulumi.ComponentResource):
 
         self.namespace = app_ns.metadata.name
         self.ingress_namespace = ingress_ns.metadata.name
-        # Ingress objects pass the controller's admission webhook, so whoever uses the class
-        # name must wait for the release.
+        # The release creates the IngressClass, so whoever uses the class name waits for it.
         self.ingress_class = controller.status.apply(lambda _: charts.INGRESS_CLASS)
         self.register_outputs(
             {
@@ -115,6 +119,7 @@ class Platform(pulumi.ComponentResource):
         repo: str,
         namespace: pulumi.Input[str],
         values: Mapping[str, Any],
+        opts: pulumi.ResourceOptions | None = None,
     ) -> k8s.helm.v3.Release:
         return k8s.helm.v3.Release(
             child_name(self._name, role),
@@ -128,7 +133,7 @@ class Platform(pulumi.ComponentResource):
             atomic=True,
             cleanup_on_fail=True,
             max_history=10,
-            opts=self._child,
+            opts=pulumi.ResourceOptions.merge(self._child, opts),
         )
 
     def _autoscaler(self) -> k8s.helm.v3.Release:
@@ -182,35 +187,56 @@ class Platform(pulumi.ComponentResource):
 
     def _ingress_controller(self, namespace: k8s.core.v1.Namespace) -> k8s.helm.v3.Release:
         ha = self._args.high_availability
-        controller: dict[str, Any] = {
-            "replicaCount": 2 if ha else 1,
-            "ingressClass": charts.INGRESS_CLASS,
-            "ingressClassResource": {
-                "name": charts.INGRESS_CLASS,
+        values: dict[str, Any] = {
+            "deployment": {"replicas": 2 if ha else 1},
+            "ingressClass": {
                 "enabled": True,
-                "default": False,
+                "isDefaultClass": False,
+                "name": charts.INGRESS_CLASS,
             },
-            "allowSnippetAnnotations": False,
+            # Workloads publish plain Ingress objects only (RNF-P-01); the IngressRoute CRDs
+            # would be a second, Traefik-only way in.
+            "providers": {
+                "kubernetesIngress": {"enabled": True},
+                "kubernetesCRD": {"enabled": False},
+            },
             # The internal NLB targets every node on this fixed port; TLS ends at the API
-            # Gateway, so the HTTPS node port would be an unused opening.
-            "service": {
-                "type": "NodePort",
-                "enableHttps": False,
-                "nodePorts": {"http": NODE_PORT},
+            # Gateway, so an HTTPS node port would be an unused opening.
+            "service": {"spec": {"type": "NodePort"}},
+            "ports": {
+                "web": {"nodePort": NODE_PORT},
+                "websecure": {"expose": {"default": False}},
+            },
+            # Headers are dropped by default; Authorization is named so that no later
+            # default change can put bearer tokens in the logs (LGPD, RNF-S-04).
+            "log": {"format": "json"},
+            "accessLog": {
+                "enabled": True,
+                "format": "json",
+                "fields": {
+                    "headers": {"defaultMode": "drop", "names": {"Authorization": "drop"}},
+                },
             },
         }
         if ha:
-            controller["minAvailable"] = 1
-            controller["topologySpreadConstraints"] = [
+            values["podDisruptionBudget"] = {"enabled": True, "minAvailable": 1}
+            values["topologySpreadConstraints"] = [
                 kube_specs.zone_spread(_CONTROLLER_PODS, "ScheduleAnyway")
             ]
         return self._release(
-            "ingress-nginx",
-            "ingress-nginx",
-            charts.INGRESS_NGINX_CHART,
-            charts.INGRESS_NGINX_REPO,
+            INGRESS_RELEASE,
+            "traefik",
+            charts.TRAEFIK_CHARTS[self._args.kubernetes_version],
+            charts.TRAEFIK_REPO,
             namespace.metadata.name,
-            {"controller": controller},
+            values,
+            # Only one Service can hold the node port, so a stack that ran ingress-nginx must
+            # remove that release before installing this one: the alias makes it a
+            # replacement, and the replacement deletes first.
+            pulumi.ResourceOptions(
+                aliases=[pulumi.Alias(name=child_name(self._name, "ingress-nginx"))],
+                delete_before_replace=True,
+            ),
         )
 
     def _namespace(self, role: str, ns_name: str, *, enforce: str) -> k8s.core.v1.Namespace:
