@@ -230,13 +230,9 @@ class Platform(pulumi.ComponentResource):
             charts.TRAEFIK_REPO,
             namespace.metadata.name,
             values,
-            # Only one Service can hold the node port, so a stack that ran ingress-nginx must
-            # remove that release before installing this one: the alias makes it a
-            # replacement, and the replacement deletes first.
-            pulumi.ResourceOptions(
-                aliases=[pulumi.Alias(name=child_name(self._name, "ingress-nginx"))],
-                delete_before_replace=True,
-            ),
+            # Only one Service can hold the node port, so a replacement must remove the old
+            # release first; creating the new one first would fail on the taken port.
+            pulumi.ResourceOptions(delete_before_replace=True),
         )
 
     def _namespace(self, role: str, ns_name: str, *, enforce: str) -> k8s.core.v1.Namespace:
