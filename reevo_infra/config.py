@@ -42,6 +42,12 @@ _WINDOW = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)"
 _DAILY_WINDOW = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 _DNS_LABEL = re.compile(r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+_VPC_RANGES = tuple(ipaddress.IPv4Network(n) for n in
+                    ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"))
+_DOCKER_BRIDGE = ipaddress.IPv4Network("172.17.0.0/16")
+# What IAM, RDS and ElastiCache accept in a tag value.
+_TAG_VALUE = r"^[A-Za-z0-9À-ÿ _.:/=+\-@]+$"
+_DOMAIN = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
 
 
 class ConfigError(pulumi.RunError):
@@ -84,6 +90,11 @@ class NetworkConfig(_Model):
             block = ipaddress.IPv4Network(str(value), strict=True)
         except ValueError as err:
             raise ValueError(f"not an IPv4 network block: {err}") from None
+        if not any(block.subnet_of(r) for r in _VPC_RANGES):
+            raise ValueError("must lie in 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or "
+                             "100.64.0.0/10, the ranges AWS accepts for a VPC")
+        if block.overlaps(_DOCKER_BRIDGE):
+            raise ValueError("overlaps 172.17.0.0/16, which EKS nodes use for Docker's bridge")
         if not MIN_VPC_PREFIX <= block.prefixlen <= MAX_VPC_PREFIX:
             raise ValueError(
                 f"prefix must be /{MIN_VPC_PREFIX} to /{MAX_VPC_PREFIX}, "
@@ -190,6 +201,14 @@ class ClusterConfig(_Model):
     version: str = Field("1.35", pattern=r"^1\.\d{2}$", description="Kubernetes minor version")
     endpoint_public_access: bool = Field(False, description="prod must keep this off")
     public_access_cidrs: list[ipaddress.IPv4Network] = Field(default_factory=list)
+
+    @field_validator("public_access_cidrs")
+    @classmethod
+    def _public_only(cls, values: list[ipaddress.IPv4Network]) -> list[ipaddress.IPv4Network]:
+        for block in values:
+            if not block.is_global:
+                raise ValueError(f"{block} is not a public range; EKS accepts only public ones")
+        return values
     admin_principal_arns: list[str] = Field(default_factory=list)
     instance_types: list[str] = Field(default_factory=lambda: ["m7g.large"], min_length=1)
     architecture: Literal["arm64", "x86_64"] = Field("arm64")
@@ -222,8 +241,8 @@ class ServiceConfig(_Model):
     name: str
     image_tag: str = Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
     port: int = Field(8080, ge=1024, le=65535, description="unprivileged: pods run as non-root")
-    cpu: str = Field("250m", pattern=r"^\d+m?$")
-    memory: str = Field("256Mi", pattern=r"^\d+(Mi|Gi)$")
+    cpu: str = Field("250m", pattern=r"^[1-9]\d*m?$", description="request; the HPA needs one")
+    memory: str = Field("256Mi", pattern=r"^[1-9]\d*(Mi|Gi)$")
     min_replicas: int = Field(2, ge=1)
     max_replicas: int = Field(6, ge=1)
     cpu_target_percent: int = Field(70, ge=10, le=95)
@@ -248,7 +267,7 @@ class GatewayConfig(_Model):
     waf_rate_limit: int = Field(2000, ge=10, le=2_000_000_000, description="per IP, 5 minutes")
     mfa: Literal["OFF", "OPTIONAL", "ON"] = Field("OPTIONAL")
     certificate_arn: str | None = Field(None, pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:")
-    domain_name: str | None = Field(None)
+    domain_name: str | None = Field(None, pattern=_DOMAIN, max_length=253)
 
 
 class AlertsConfig(_Model):
@@ -272,6 +291,8 @@ class AlertsConfig(_Model):
     @field_validator("emails")
     @classmethod
     def _emails(cls, values: list[str]) -> list[str]:
+        if len({v.lower() for v in values}) != len(values):
+            raise ValueError("lists an address twice")
         for email in values:
             if not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
                 raise ValueError(f"{email!r} is not an email address")
@@ -291,8 +312,8 @@ class StackConfig(_Model):
 
     region: str = Field("sa-east-1", description="aws:region; sa-east-1 keeps data in Brazil")
     environment: Literal["dev", "staging", "prod"]
-    owner: str = Field(min_length=1)
-    cost_center: str = Field(min_length=1)
+    owner: str = Field(pattern=_TAG_VALUE, max_length=256, description="Owner tag")
+    cost_center: str = Field(pattern=_TAG_VALUE, max_length=256, description="CostCenter tag")
     data_classification: Literal["public", "internal", "confidential", "restricted"]
     log_retention_days: int = Field(365, description="audit and access logs, in days")
     network: NetworkConfig
@@ -377,8 +398,8 @@ RULES: tuple[Rule, ...] = (
          lambda c: c.network.az_count >= 3, prod_only=True),
     Rule("network.natGateways", "prod needs a NAT gateway per AZ (RNF-CF-01)",
          lambda c: c.network.nat_gateways == "perAz", prod_only=True),
-    Rule("logRetentionDays", "prod keeps audit and access logs >= 180 days (RNF-S-04)",
-         lambda c: c.log_retention_days >= 180, prod_only=True),
+    Rule("logRetentionDays", "audit and access logs are kept >= 180 days (RNF-S-04, Marco "
+         "Civil art. 15)", lambda c: c.log_retention_days >= 180),
     Rule("database.multiAz", "prod needs a Multi-AZ database (RNF-CF-01)",
          lambda c: c.database.multi_az, prod_only=True),
     Rule("database.backupRetentionDays", "prod keeps backups >= 7 days (RNF-CF-03)",
@@ -457,6 +478,8 @@ RULES: tuple[Rule, ...] = (
          or c.gateway.certificate_arn.split(":")[3] == c.region),
     Rule("alerts.enabled", "prod alarms must be on (RNF-CF-01)",
          lambda c: c.alerts.enabled, prod_only=True),
+    Rule("alerts.emails", "prod alarms need at least one subscriber (RNF-CF-01)",
+         lambda c: bool(c.alerts.emails), prod_only=True),
     Rule("services", "service names must be unique",
          lambda c: len({s.name for s in c.services}) == len(c.services)),
     Rule("cluster.version", "the cluster-autoscaler chart is pinned per Kubernetes minor and "
@@ -508,8 +531,25 @@ def _loc_to_key(loc: tuple[int | str, ...]) -> str:
     return _qualified(key)
 
 
-def parse(raw: Mapping[str, Any]) -> StackConfig:
-    """Validate a raw mapping of config keys (namespace stripped) into a StackConfig."""
+STACK_NAME = re.compile(r"^[a-z][a-z0-9-]{0,10}[a-z0-9]$")
+"""Stack names feed physical names with hard AWS limits (an ElastiCache group id is at most
+40 characters, a load balancer's 32), so they are short, lowercase DNS labels."""
+
+
+def stack_problems(stack: str) -> list[str]:
+    if STACK_NAME.match(stack):
+        return []
+    return [f"stack name {stack!r}: must be 2-12 lowercase letters, digits or '-', starting "
+            "with a letter, because it prefixes AWS names that have length limits"]
+
+
+def parse(raw: Mapping[str, Any], stack: str | None = None) -> StackConfig:
+    """Validate a raw mapping of config keys (namespace stripped) into a StackConfig.
+
+    `stack`, when given, is checked too: it becomes part of physical resource names.
+    """
+    if stack is not None and (problems := stack_problems(stack)):
+        raise ConfigError(problems)
     try:
         cfg = StackConfig.model_validate(dict(raw))
     except ValidationError as err:
@@ -552,4 +592,4 @@ def load() -> StackConfig:
     # The SDK offers no public way to list config keys, and unknown keys must be rejected,
     # so read the same maps that pulumi.Config reads from.
     flat = {**pulumi.runtime.config.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
-    return parse(raw_from_flat(flat))
+    return parse(raw_from_flat(flat), stack=pulumi.get_stack())

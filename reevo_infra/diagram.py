@@ -194,7 +194,7 @@ def build(rec: Recording) -> tuple[Diagram, dict[str, str]]:
     _wiring(b)
     _security_rules(b)
     edges = sorted(set(b.edges), key=lambda e: (e.src, e.dst, e.label, e.rule))
-    title = f"reevo-infra {rec.stack}, tiers per AZ and allowed network paths"
+    title = f"reevo {rec.stack}, tiers per AZ and allowed network paths"
     return Diagram(title, b.top, edges), b.represents
 
 

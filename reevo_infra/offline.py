@@ -31,7 +31,7 @@ from pulumi.runtime.mocks import (
 from pulumi.runtime.stack import run_in_stack
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-PROJECT = "reevo-infra"
+PROJECT = "reevo"
 ACCOUNT = "123456789012"
 _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 
@@ -99,6 +99,9 @@ _AUTONAMED = {
 }
 
 
+_MAX_32 = ("aws:lb/loadBalancer:LoadBalancer", "aws:lb/targetGroup:TargetGroup")
+
+
 class FakeCloud(Mocks):
     """Answers resource registrations and the invokes the program makes, as AWS would."""
 
@@ -132,7 +135,11 @@ class FakeCloud(Mocks):
         resource_id = _ID_PREFIX.get(typ, "")
         resource_id = f"{resource_id}{_hex(typ, name)}" if resource_id else f"{name}-id"
         state = dict(inputs)
-        if "name" not in state and not typ.startswith(("kubernetes:", "pulumi:")):
+        if "namePrefix" in state:
+            # The provider appends a 26-character unique id; load balancers cut it to fit 32.
+            generated = f"{state['namePrefix']}{_hex(name, n=26)}"
+            state["name"] = generated[:32] if typ in _MAX_32 else generated
+        elif "name" not in state and not typ.startswith(("kubernetes:", "pulumi:")):
             # Pulumi auto-names resources that take a name: logical name plus a suffix.
             state["name"] = f"{name}-{_hex(name, n=7)}"
         physical = state.get("identifier") or state.get("name") or name

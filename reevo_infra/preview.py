@@ -54,7 +54,7 @@ def tree(rec: Recording) -> str:
         parent = r.parent if r.parent in urns else ""
         by_parent.setdefault(parent, []).append(r)
 
-    lines = [f"pulumi:pulumi:Stack  reevo-infra-{rec.stack}"]
+    lines = [f"pulumi:pulumi:Stack  {offline.PROJECT}-{rec.stack}"]
 
     def walk(parent: str, depth: int) -> None:
         for r in sorted(by_parent.get(parent, []), key=lambda r: (r.custom, r.type, r.name)):

@@ -448,6 +448,7 @@ def _observability(
             oidc_provider_arn=cluster.oidc_provider_arn,
             oidc_issuer=cluster.oidc_provider_url,
             region=cfg.region,
+            partition=ctx.partition,
             tags=ctx.tags,
             addon_after=cluster.node_groups,
         ),

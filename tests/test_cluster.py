@@ -25,6 +25,13 @@ K8S_PROVIDER = "pulumi:providers:kubernetes"
 ADDONS = ("vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver")
 
 
+def _node_groups(rec: Recording) -> list[Registration]:
+    """The stack's managed node groups; a stack without one fails here, not vacuously."""
+    groups = rec.of_type(NODE_GROUP)
+    assert groups, "no managed node group registered"
+    return groups
+
+
 def _cluster(rec: Recording) -> Registration:
     return rec.one(CLUSTER)
 
@@ -49,19 +56,19 @@ def _node_group_subnets(rec: Recording, group: Registration) -> list[Registratio
 
 def test_rnf_cf_01_node_group_spans_every_app_subnet(rec: Recording) -> None:
     app = {s.urn for s in _app_subnets(rec)}
-    for group in rec.of_type(NODE_GROUP):
+    for group in _node_groups(rec):
         used = {s.urn for s in _node_group_subnets(rec, group)}
         assert used == app, f"{group.urn} spans {sorted(used)}, not every app subnet"
 
 
 def test_rnf_cf_01_prod_node_minimum_covers_every_az(prod: Recording) -> None:
-    for group in prod.of_type(NODE_GROUP):
+    for group in _node_groups(prod):
         zones = {s.input("availabilityZone") for s in _node_group_subnets(prod, group)}
         assert group.input("scalingConfig.minSize") >= len(zones) >= 3, group.urn
 
 
 def test_rnf_ed_01_node_group_can_scale(rec: Recording) -> None:
-    for group in rec.of_type(NODE_GROUP):
+    for group in _node_groups(rec):
         scaling = group.input("scalingConfig")
         assert scaling["minSize"] < scaling["maxSize"], group.urn
         assert scaling["minSize"] <= scaling["desiredSize"] <= scaling["maxSize"], group.urn
@@ -73,7 +80,7 @@ def test_rnf_ed_01_node_group_can_scale(rec: Recording) -> None:
 def test_rnf_ed_01_autoscaler_role_is_scoped_to_this_cluster(rec: Recording) -> None:
     name = _cluster(rec).input("name")
     tag = f"k8s.io/cluster-autoscaler/{name}"
-    for group in rec.of_type(NODE_GROUP):
+    for group in _node_groups(rec):
         assert group.input("tags", {}).get(tag) == "owned", group.urn
         assert group.input("tags", {}).get("k8s.io/cluster-autoscaler/enabled") == "true"
 
@@ -106,7 +113,7 @@ def test_rnf_s_01_secrets_are_envelope_encrypted_with_the_cluster_key(rec: Recor
 
 
 def test_rnf_s_01_node_volumes_are_encrypted_with_the_cluster_key(rec: Recording) -> None:
-    for group in rec.of_type(NODE_GROUP):
+    for group in _node_groups(rec):
         template = rec.by_id(LAUNCH_TEMPLATE, group.input("launchTemplate.id"))
         volumes = template.input("blockDeviceMappings")
         assert volumes, f"{template.urn} sets no root volume"
@@ -154,7 +161,7 @@ def test_rnf_s_04_audit_logs_are_on_and_kept(rec: Recording) -> None:
 
 
 def test_rnf_s_04_nodes_only_in_private_app_subnets(rec: Recording) -> None:
-    for group in rec.of_type(NODE_GROUP):
+    for group in _node_groups(rec):
         for subnet in _node_group_subnets(rec, group):
             assert subnet.input("tags.Tier") == "app", f"{group.urn} uses {subnet.urn}"
             assert subnet.input("mapPublicIpOnLaunch") is False, subnet.urn
@@ -164,7 +171,7 @@ def test_rnf_s_04_nodes_only_in_private_app_subnets(rec: Recording) -> None:
 
 
 def test_rnf_s_04_nodes_require_imdsv2(rec: Recording) -> None:
-    for group in rec.of_type(NODE_GROUP):
+    for group in _node_groups(rec):
         template = rec.by_id(LAUNCH_TEMPLATE, group.input("launchTemplate.id"))
         metadata = template.input("metadataOptions")
         assert metadata["httpTokens"] == "required", template.urn
@@ -202,13 +209,13 @@ def test_addons_are_pinned_with_explicit_conflict_resolution(rec: Recording, add
 @pytest.mark.parametrize("addon", ["coredns", "aws-ebs-csi-driver"])
 def test_deployment_addons_wait_for_the_node_group(rec: Recording, addon: str) -> None:
     registered = _addon(rec, addon)
-    for group in rec.of_type(NODE_GROUP):
+    for group in _node_groups(rec):
         assert group.urn in registered.dependencies, f"{registered.urn} may hang without nodes"
 
 
 def test_nodes_boot_after_the_network_policy_capable_cni(rec: Recording) -> None:
     cni = _addon(rec, "vpc-cni")
-    for group in rec.of_type(NODE_GROUP):
+    for group in _node_groups(rec):
         assert cni.urn in group.dependencies, group.urn
 
 
@@ -257,7 +264,7 @@ def test_node_group_is_registered_with_the_internal_nlb(rec: Recording) -> None:
     target_group = rec.one("aws:lb/targetGroup:TargetGroup")
     attachments = rec.of_type("aws:autoscaling/attachment:Attachment")
     assert {a.input("lbTargetGroupArn") for a in attachments} == {target_group.state["arn"]}
-    for group in rec.of_type(NODE_GROUP):
+    for group in _node_groups(rec):
         asg = group.state["resources"][0]["autoscalingGroups"][0]["name"]
         assert asg in {a.input("autoscalingGroupName") for a in attachments}, group.urn
 

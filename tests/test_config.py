@@ -140,3 +140,66 @@ def test_bad_config_registers_no_resource() -> None:
             "cidr": "10.20.0.0/16", "azCount": 2, "natGateways": "perAz"}}, monitor=monitor)
     registered = [r.type for r in monitor.registrations.values()]
     assert registered == ["pulumi:pulumi:Stack"]
+
+
+@pytest.mark.parametrize(
+    ("block", "reason"),
+    [
+        ("169.254.0.0/16", "must lie in 10.0.0.0/8"),
+        ("224.0.0.0/16", "must lie in 10.0.0.0/8"),
+        ("8.8.0.0/16", "must lie in 10.0.0.0/8"),
+        ("172.17.0.0/16", "overlaps 172.17.0.0/16"),
+    ],
+)
+def test_vpc_blocks_aws_or_eks_would_refuse_are_refused(block: str, reason: str) -> None:
+    data = raw("dev")
+    data["network"]["cidr"] = block
+    [problem] = problems(data)
+    assert problem.startswith("reevo:network.cidr: ") and reason in problem, problem
+
+
+@pytest.mark.parametrize(("key", "value"), [("owner", "team,a"), ("costCenter", "x" * 257)])
+def test_tag_values_iam_would_refuse_are_refused(key: str, value: str) -> None:
+    data = raw("dev")
+    data[key] = value
+    [problem] = problems(data)
+    assert problem.startswith(f"reevo:{key}: "), problem
+
+
+def test_public_eks_endpoint_needs_public_cidrs() -> None:
+    data = raw("dev")
+    data["cluster"] = {**data["cluster"], "endpointPublicAccess": True,
+                       "publicAccessCidrs": ["10.0.0.0/8"]}
+    [problem] = problems(data)
+    assert problem.startswith("reevo:cluster.publicAccessCidrs: 10.0.0.0/8 is not a public")
+
+
+def test_prod_alarms_need_a_subscriber_and_addresses_are_unique() -> None:
+    data = raw("prod")
+    data["alerts"] = {**data["alerts"], "emails": []}
+    assert problems(data) == [
+        "reevo:alerts.emails: prod alarms need at least one subscriber (RNF-CF-01)"]
+    data["alerts"]["emails"] = ["a@reevo.com.br", "A@reevo.com.br"]
+    [problem] = problems(data)
+    assert problem.startswith("reevo:alerts.emails: ") and "twice" in problem
+
+
+def test_audit_logs_are_kept_180_days_in_every_environment() -> None:
+    data = raw("dev")
+    data["logRetentionDays"] = 30
+    [problem] = problems(data)
+    assert problem.startswith("reevo:logRetentionDays: ") and "RNF-S-04" in problem
+
+
+@pytest.mark.parametrize(("key", "value"), [("cpu", "0"), ("memory", "0Mi")])
+def test_services_need_a_real_request(key: str, value: str) -> None:
+    data = raw("dev")
+    data["services"][0][key] = value
+    [problem] = problems(data)
+    assert problem.startswith(f"reevo:services[0].{key}: "), problem
+
+
+def test_custom_domain_must_be_a_domain_name() -> None:
+    data = raw("dev")
+    data["gateway"] = {**data["gateway"], "domainName": "not a domain!"}
+    assert any(p.startswith("reevo:gateway.domainName: ") for p in problems(data))

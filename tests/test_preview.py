@@ -32,7 +32,7 @@ def test_main_prints_the_tree_and_writes_json(
     out = tmp_path / "dev.json"
     assert preview.main(["dev", "--json", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "pulumi:pulumi:Stack  reevo-infra-dev" in printed
+    assert "pulumi:pulumi:Stack  reevo-dev" in printed
     assert "Resources: " in printed and "vpcId" in printed
     written = json.loads(out.read_text())
     assert written["stack"] == "dev" and written["resources"]

@@ -12,6 +12,8 @@ from reevo_infra.naming import child_name, tags
 
 NODE_PORT = 30080
 """The NodePort the in-cluster ingress controller listens on, on every node."""
+NAME_PREFIX = "reevo-"
+"""AWS allows at most six characters of prefix for load balancer and target group names."""
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,12 @@ class Ingress(pulumi.ComponentResource):
         super().__init__("reevo:edge:Ingress", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
+        # Load balancer and target group names stop at 32 characters, which an auto-name
+        # (logical name plus a suffix) soon passes; a prefix keeps them short and unique, so
+        # a replacement can still be created before the old one goes.
         nlb = aws.lb.LoadBalancer(
             name,
+            name_prefix=NAME_PREFIX,
             load_balancer_type="network",
             internal=True,
             subnets=list(args.app_subnet_ids),
@@ -56,6 +62,7 @@ class Ingress(pulumi.ComponentResource):
 
         target_group = aws.lb.TargetGroup(
             child_name(name, "nodes"),
+            name_prefix=NAME_PREFIX,
             port=NODE_PORT,
             protocol="TCP",
             target_type="instance",

@@ -66,6 +66,7 @@ class ObservabilityArgs:
     oidc_issuer: pulumi.Input[str]
     """The cluster's OIDC issuer URL, with or without the https:// scheme."""
     region: str
+    partition: str
     tags: Mapping[str, str]
     addon_after: Sequence[pulumi.Resource] = ()
     """Resources the metrics addon waits for (the node group: its agents need nodes)."""
@@ -341,7 +342,7 @@ class Observability(pulumi.ComponentResource):
             aws.iam.RolePolicyAttachment(
                 child_name(role_name, policy.lower()),
                 role=role.name,
-                policy_arn=f"arn:aws:iam::aws:policy/{policy}",
+                policy_arn=f"arn:{a.partition}:iam::aws:policy/{policy}",
                 opts=child,
             )
         aws.eks.Addon(
