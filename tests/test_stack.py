@@ -76,7 +76,8 @@ def test_every_component_registers_its_outputs(rec: Recording) -> None:
 
 def test_rnf_s_04_stack_outputs_hold_no_secret_in_plain_text(rec: Recording) -> None:
     plain = repr({k: v for k, v in rec.outputs.items() if k not in rec.secret_outputs})
-    generated = [r.state["result"] for r in rec.of_type("random:index/randomPassword:RandomPassword")]
+    passwords = rec.of_type("random:index/randomPassword:RandomPassword")
+    generated = [r.state["result"] for r in passwords]
     assert generated, "the cache AUTH token comes from a RandomPassword"
     for value in generated:
         assert value not in plain
