@@ -15,8 +15,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from reevo_infra import checks as c
-from reevo_infra.checks import Finding, Resource, stack_environment, stack_of
+from reevo_infra.checks import availability as av
+from reevo_infra.checks import encryption as enc
+from reevo_infra.checks import gateway as gw
+from reevo_infra.checks import security as sec
+from reevo_infra.checks import view as c
+from reevo_infra.checks.view import Finding, Resource, stack_environment, stack_of
 
 Status = Literal["PASS", "FAIL", "NOT APPLICABLE"]
 
@@ -72,21 +76,21 @@ def environment_of(props: Mapping[str, Any], urn: str) -> str:
 PROPERTIES: tuple[Property, ...] = (
     # RNF-CF-01: 99.9% availability.
     StackProperty(
-        "RNF-CF-01", "az-count", "the VPC spans >= 2 AZs (prod >= 3)", (c.VPC,), c.az_count
+        "RNF-CF-01", "az-count", "the VPC spans >= 2 AZs (prod >= 3)", (c.VPC,), av.az_count
     ),
     StackProperty(
         "RNF-CF-01",
         "nat-per-az",
         "a NAT gateway; in prod one per AZ, each app route table using its own",
         (c.NAT,),
-        c.nat_per_az,
+        av.nat_per_az,
     ),
     ResourceProperty(
         "RNF-CF-01",
         "rds-multi-az",
         "prod RDS is Multi-AZ (multiAz)",
         (c.RDS,),
-        c.rds_multi_az,
+        av.rds_multi_az,
         prod_only=True,
     ),
     ResourceProperty(
@@ -94,7 +98,7 @@ PROPERTIES: tuple[Property, ...] = (
         "cache-ha",
         "prod Redis: >= 2 nodes, automatic failover, Multi-AZ",
         (c.CACHE,),
-        c.cache_ha,
+        av.cache_ha,
         prod_only=True,
     ),
     StackProperty(
@@ -102,21 +106,21 @@ PROPERTIES: tuple[Property, ...] = (
         "node-groups-span-azs",
         "node groups span every app subnet; prod min size >= AZ count",
         (c.NODE_GROUP,),
-        c.node_groups_span_azs,
+        av.node_groups_span_azs,
     ),
     ResourceProperty(
         "RNF-CF-01",
         "workload-probes",
         "every workload container has liveness and readiness probes",
         (c.DEPLOYMENT,),
-        c.workload_probes,
+        av.workload_probes,
     ),
     StackProperty(
         "RNF-CF-01",
         "workload-ha",
         "prod workloads: >= 2 replicas, spread across zones, a PodDisruptionBudget",
         (c.DEPLOYMENT,),
-        c.workload_ha,
+        av.workload_ha,
         prod_only=True,
     ),
     StackProperty(
@@ -124,7 +128,7 @@ PROPERTIES: tuple[Property, ...] = (
         "alarms",
         "prod alarms on RDS, Redis, API and nodes notify a topic",
         (c.RDS, c.CACHE, c.STAGE, c.NODE_GROUP),
-        c.alarms,
+        av.alarms,
         prod_only=True,
     ),
     # RNF-CF-03: backups, point-in-time recovery, protection.
@@ -133,14 +137,14 @@ PROPERTIES: tuple[Property, ...] = (
         "rds-backups",
         "RDS backup retention >= 7 days in prod, >= 1 elsewhere",
         (c.RDS,),
-        c.rds_backups,
+        av.rds_backups,
     ),
     ResourceProperty(
         "RNF-CF-03",
         "rds-deletion-safety",
         "prod RDS: deletion protection, final snapshot, tags copied to snapshots",
         (c.RDS,),
-        c.rds_deletion_safety,
+        av.rds_deletion_safety,
         prod_only=True,
     ),
     ResourceProperty(
@@ -148,7 +152,7 @@ PROPERTIES: tuple[Property, ...] = (
         "cache-snapshots",
         "prod Redis keeps daily snapshots",
         (c.CACHE,),
-        c.cache_snapshots,
+        av.cache_snapshots,
         prod_only=True,
     ),
     StackProperty(
@@ -156,7 +160,7 @@ PROPERTIES: tuple[Property, ...] = (
         "stateful-protected",
         "prod database, cache and KMS keys are protected in Pulumi",
         (c.RDS, c.CACHE, c.KMS_KEY),
-        c.stateful_protected,
+        av.stateful_protected,
         prod_only=True,
     ),
     # RNF-ED-01: elastic scalability.
@@ -165,28 +169,28 @@ PROPERTIES: tuple[Property, ...] = (
         "node-autoscaling",
         "node groups scale (min < max)",
         (c.NODE_GROUP,),
-        c.node_autoscaling,
+        av.node_autoscaling,
     ),
     StackProperty(
         "RNF-ED-01",
         "workload-hpa",
         "every workload has a HorizontalPodAutoscaler",
         (c.DEPLOYMENT,),
-        c.workload_hpa,
+        av.workload_hpa,
     ),
     ResourceProperty(
         "RNF-ED-01",
         "rds-storage-autoscaling",
         "RDS storage grows (maxAllocatedStorage > allocatedStorage)",
         (c.RDS,),
-        c.rds_storage_autoscaling,
+        av.rds_storage_autoscaling,
     ),
     StackProperty(
         "RNF-ED-01",
         "api-throttling",
         "every API stage throttles (rate and burst)",
         (c.STAGE,),
-        c.api_throttling,
+        av.api_throttling,
     ),
     # RNF-S-01: encryption at rest with customer-managed keys.
     ResourceProperty(
@@ -194,119 +198,123 @@ PROPERTIES: tuple[Property, ...] = (
         "kms-keys",
         "KMS keys are AES-256 (SYMMETRIC_DEFAULT), rotated",
         (c.KMS_KEY,),
-        c.kms_keys,
+        enc.kms_keys,
     ),
     ResourceProperty(
         "RNF-S-01",
         "customer-key-encryption",
         "every store of data is encrypted with a customer-managed KMS key",
         c.ENCRYPTED_STORES,
-        c.customer_key_encryption,
+        enc.customer_key_encryption,
     ),
     StackProperty(
         "RNF-S-01",
         "buckets-encrypted",
         "every bucket has SSE-KMS with a customer key",
         (c.BUCKET,),
-        c.buckets_encrypted,
+        enc.buckets_encrypted,
     ),
     # RNF-S-04: LGPD, security by design.
     ResourceProperty(
-        "RNF-S-04", "region", "the AWS provider deploys to sa-east-1", (c.AWS_PROVIDER,), c.region
+        "RNF-S-04", "region", "the AWS provider deploys to sa-east-1", (c.AWS_PROVIDER,), sec.region
     ),
     StackProperty(
         "RNF-S-04",
         "regional-provider",
         "every AWS resource goes through a provider pinned to sa-east-1",
         ("*aws",),
-        c.regional_provider,
+        sec.regional_provider,
     ),
     ResourceProperty(
         "RNF-S-04",
         "no-public-database",
         "RDS is not publicly accessible",
         (c.RDS,),
-        c.no_public_database,
+        sec.no_public_database,
     ),
     StackProperty(
         "RNF-S-04",
         "data-in-isolated-subnets",
         "database and cache live only in the isolated data subnets",
         (c.RDS_SUBNETS, c.CACHE_SUBNETS),
-        c.data_in_isolated_subnets,
+        sec.data_in_isolated_subnets,
     ),
     StackProperty(
         "RNF-S-04",
         "private-subnets",
         "app and data subnets: no route to an internet gateway, no public IPs",
         (c.SUBNET,),
-        c.private_subnets,
+        sec.private_subnets,
     ),
     ResourceProperty(
         "RNF-S-04",
         "no-world-ingress",
         "no security group admits 0.0.0.0/0 or ::/0",
         c.INGRESS_RULES,
-        c.no_world_ingress,
+        sec.no_world_ingress,
     ),
     ResourceProperty(
         "RNF-S-04",
         "tls-in-transit",
         "TLS enforced to PostgreSQL and Redis; the API on TLS 1.2+",
         (c.RDS, c.RDS_PARAMS, c.CACHE, c.DOMAIN),
-        c.tls_in_transit,
+        sec.tls_in_transit,
     ),
     StackProperty(
-        "RNF-S-04", "flow-logs", "every VPC logs ALL traffic to a log group", (c.VPC,), c.flow_logs
+        "RNF-S-04",
+        "flow-logs",
+        "every VPC logs ALL traffic to a log group",
+        (c.VPC,),
+        sec.flow_logs,
     ),
     ResourceProperty(
         "RNF-S-04",
         "log-retention",
         "log groups keep a set, bounded retention; prod >= 180 days",
         (c.LOG_GROUP,),
-        c.log_retention,
+        sec.log_retention,
     ),
     ResourceProperty(
         "RNF-S-04",
         "audit-logs",
         "EKS audit, database and API access logs are switched on",
         (c.EKS, c.RDS, c.STAGE),
-        c.audit_logs,
+        sec.audit_logs,
     ),
     StackProperty(
         "RNF-S-04",
         "waf-logs",
         "every web ACL is logged, with the Authorization header redacted",
         (c.WEB_ACL,),
-        c.waf_logs,
+        sec.waf_logs,
     ),
     ResourceProperty(
         "RNF-S-04",
         "eks-endpoint",
         "the EKS API is private in prod; never open to 0.0.0.0/0",
         (c.EKS,),
-        c.eks_endpoint,
+        sec.eks_endpoint,
     ),
     StackProperty(
         "RNF-S-04",
         "node-groups-private",
         "node groups run only in private subnets",
         (c.NODE_GROUP,),
-        c.node_groups_private,
+        sec.node_groups_private,
     ),
     StackProperty(
         "RNF-S-04",
         "network-policies",
         "VPC CNI enforces NetworkPolicies; each workload namespace denies by default",
         (c.EKS,),
-        c.network_policies,
+        sec.network_policies,
     ),
     ResourceProperty(
         "RNF-S-04",
         "tags",
         "taggable resources carry Environment, Owner and DataClassification",
         ("*aws",),
-        c.required_tags,
+        sec.required_tags,
         when=c.accepts_tags,
     ),
     # RNF-P-01: portability.
@@ -315,14 +323,14 @@ PROPERTIES: tuple[Property, ...] = (
         "behind-components",
         "every cloud resource sits inside a reevo component",
         ("*aws",),
-        c.behind_components,
+        gw.behind_components,
     ),
     ResourceProperty(
         "RNF-P-01",
         "plain-workloads",
         "workload specs carry no AWS-only fields",
         c.WORKLOADS,
-        c.plain_workloads,
+        gw.plain_workloads,
     ),
     # RF-CAD-002: every request authenticated at the gateway.
     ResourceProperty(
@@ -330,28 +338,28 @@ PROPERTIES: tuple[Property, ...] = (
         "method-authorizer",
         "every API method has an authorizer; none has authorization NONE",
         (c.METHOD,),
-        c.method_authorizer,
+        gw.method_authorizer,
     ),
     StackProperty(
         "RF-CAD-002",
         "waf-on-stages",
         "a WAF web ACL is associated with every stage",
         (c.STAGE,),
-        c.waf_on_stages,
+        gw.waf_on_stages,
     ),
     ResourceProperty(
         "RF-CAD-002",
         "waf-rules",
         "web ACLs: common, known-bad-inputs and SQLi managed rules, a rate limit",
         (c.WEB_ACL,),
-        c.waf_rules,
+        gw.waf_rules,
     ),
     ResourceProperty(
         "RF-CAD-002",
         "private-integration",
         "HTTP integrations reach the services through a VPC link",
         (c.INTEGRATION,),
-        c.private_integration,
+        gw.private_integration,
     ),
 )
 
@@ -406,6 +414,9 @@ def judge(prop: Property, resources: Sequence[Resource]) -> Outcome:
                 passed.append(f.urn)
             else:
                 failed.append((f.urn, f.message))
+    # Sorted by URN: registration order varies between runs, the report must not.
+    passed.sort()
+    failed.sort()
     if failed:
         return Outcome(prop, "FAIL", passed, failed)
     if passed:

@@ -29,8 +29,9 @@ from pulumi_policy import (
 from pulumi_policy.proxy import unknown_checking_proxy
 from requirement_policies import POLICIES, policy_name
 
-from reevo_infra import checks as c
 from reevo_infra import report
+from reevo_infra.checks import availability
+from reevo_infra.checks import view as c
 from reevo_infra.offline import Recording
 from reevo_infra.requirements import PROPERTIES, Resource
 
@@ -452,7 +453,9 @@ _GONE = object()
 
 
 def _app_route_via_other_az(rs: list[Resource]) -> None:
-    routes = [r for r in rs if r.type == c.ROUTE and "natGatewayId" in r.props]
+    routes = sorted(
+        (r for r in rs if r.type == c.ROUTE and "natGatewayId" in r.props), key=lambda r: r.name
+    )
     _set(rs, c.ROUTE, "natGatewayId", routes[1].props["natGatewayId"], routes[0].name)
 
 
@@ -588,4 +591,4 @@ def test_unknown_values_at_preview_defer_rather_than_pass() -> None:
 
     props: Mapping[str, Any] = unknown_checking_proxy({"multiAz": UNKNOWN_BOOLEAN_VALUE})
     with pytest.raises(UnknownValueError):
-        c.rds_multi_az(c.RDS, props, "prod")
+        availability.rds_multi_az(c.RDS, props, "prod")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from reevo_infra import checks as c
 from reevo_infra import preview, report
+from reevo_infra.checks import view as c
 from reevo_infra.offline import Recording, Registration
 from reevo_infra.requirements import PROPERTIES
 
@@ -115,13 +115,11 @@ def _hand(rs: list[Registration], typ: str, name: str, inputs: dict[str, object]
 
 
 def _nat_route_via_other_az(rs: list[Registration]) -> None:
-    routes = [r for r in rs if r.type == c.ROUTE and "natGatewayId" in r.inputs]
-    _edit(
-        rs,
-        c.ROUTE,
-        routes[0].name,
-        inputs={**routes[0].inputs, "natGatewayId": routes[1].inputs["natGatewayId"]},
-    )
+    # Sorted by name: registration order is not deterministic across runs.
+    a, b = sorted(
+        (r for r in rs if r.type == c.ROUTE and "natGatewayId" in r.inputs), key=lambda r: r.name
+    )[:2]
+    _edit(rs, c.ROUTE, a.name, inputs={**a.inputs, "natGatewayId": b.inputs["natGatewayId"]})
 
 
 def _unprotected_key(rs: list[Registration]) -> None:
@@ -133,7 +131,7 @@ def _stage_without_throttling(rs: list[Registration]) -> None:
 
 
 def _log_group_without_key(rs: list[Registration]) -> None:
-    group = next(r for r in rs if r.type == c.LOG_GROUP)
+    group = next(r for r in rs if r.type == c.LOG_GROUP and r.name.endswith("-net-flow-logs"))
     _edit(
         rs,
         c.LOG_GROUP,
