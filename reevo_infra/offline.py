@@ -441,12 +441,14 @@ def evaluate(
     runtime_config.set_all_config(_flatten(merged), [])
 
     program = str(project_dir / "__main__.py")
+
+    def run_program() -> None:
+        runpy.run_path(program, run_name="__main__")
+
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        loop.run_until_complete(
-            run_in_stack(lambda: runpy.run_path(program, run_name="__main__"))
-        )
+        loop.run_until_complete(run_in_stack(run_program))
     finally:
         loop.close()
         asyncio.set_event_loop(None)

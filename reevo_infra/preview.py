@@ -2,9 +2,12 @@
 
     python -m reevo_infra.preview dev
     python -m reevo_infra.preview prod --json out/prod.json
+    python -m reevo_infra.preview prod --report [--report-format markdown]
 
 Prints every resource by type and name nested under its component, the count per type and
 the stack outputs. Bad config exits 2 with one line per problem, before any resource exists.
+`--report` prints instead every property of shared/requirements.md as PASS, FAIL or NOT
+APPLICABLE with the resources behind it (reevo_infra/report.py), and exits 1 on any FAIL.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from reevo_infra import offline
+from reevo_infra import offline, report
 from reevo_infra.config import ConfigError
 from reevo_infra.offline import Recording, Registration
 
@@ -88,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="also write every resource with its inputs and options")
     parser.add_argument("--project-dir", type=Path, default=offline.PROJECT_DIR,
                         help="folder holding __main__.py and the stack files")
+    parser.add_argument("--report", action="store_true",
+                        help="print the requirement report instead; exit 1 on any FAIL")
+    parser.add_argument("--report-format", choices=("text", "markdown"), default="text",
+                        help="text for a terminal, markdown for a pull-request comment")
     args = parser.parse_args(argv)
 
     try:
@@ -99,12 +106,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
 
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(snapshot(rec), indent=2, sort_keys=True) + "\n")
+    if args.report:
+        body, code = report.render(rec, args.report_format)
+        print(body)
+        return code
+
     print(tree(rec))
     print()
     print(summary(rec))
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(snapshot(rec), indent=2, sort_keys=True) + "\n")
         print(f"\nwrote {args.json}")
     return 0
 
