@@ -224,10 +224,12 @@ class FakeCloud(Mocks):
         if typ == "aws:cognito/userPool:UserPool":
             return {"endpoint": f"cognito-idp.{region}.amazonaws.com/{region}_{short}"}
         if typ == "aws:apigateway/stage:Stage":
-            api, stage = state.get("restApi"), state.get("stageName")
-            return {"arn": f"arn:aws:apigateway:{region}::/restapis/{api}/stages/{stage}",
-                    "invokeUrl": f"https://{api}.execute-api.{region}.amazonaws.com/{stage}",
-                    "executionArn": f"arn:aws:execute-api:{region}:{ACCOUNT}:{api}/{stage}"}
+            rest_api, stage = state.get("restApi"), state.get("stageName")
+            return {
+                "arn": f"arn:aws:apigateway:{region}::/restapis/{rest_api}/stages/{stage}",
+                "invokeUrl": f"https://{rest_api}.execute-api.{region}.amazonaws.com/{stage}",
+                "executionArn": f"arn:aws:execute-api:{region}:{ACCOUNT}:{rest_api}/{stage}",
+            }
         if typ == "aws:apigateway/domainName:DomainName":
             return {"regionalDomainName": f"d-{short}.execute-api.{region}.amazonaws.com"}
         if typ == "aws:apigateway/authorizer:Authorizer":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -264,7 +265,7 @@ def test_edge_outputs_are_exported(rec: Recording) -> None:
 
 
 def test_config_rejects_a_certificate_from_another_region() -> None:
-    raw = {
+    raw: dict[str, Any] = {
         "environment": "dev",
         "owner": "o",
         "costCenter": "c",
