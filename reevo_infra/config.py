@@ -250,6 +250,9 @@ class ServiceConfig(_Model):
     ready_path: str = Field("/ready", pattern=r"^/")
     uses_database: bool = Field(True)
     uses_cache: bool = Field(False)
+    internet_egress: bool = Field(
+        False, description="the service calls external HTTPS APIs, e.g. payment providers"
+    )
 
     @field_validator("name")
     @classmethod

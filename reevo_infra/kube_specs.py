@@ -44,6 +44,8 @@ DATABASE_PORT = 5432
 CACHE_PORT = 6379
 RUN_AS = 10001
 """An unprivileged uid/gid for every service container (the images need not set USER)."""
+INTERNET_EGRESS = {"reevo.com.br/internet-egress": "true"}
+"""The pod label that opts a service into HTTPS to the internet; everyone else stays inside."""
 
 _ALL_PODS = LabelSelectorArgs()
 _NAME_LABEL = "kubernetes.io/metadata.name"
@@ -58,10 +60,12 @@ def _peer(namespace: str, pod_labels: Mapping[str, str]) -> NetworkPolicyPeerArg
 
 
 def _egress(
-    peers: Sequence[NetworkPolicyPeerArgs], ports: Sequence[tuple[str, int]]
+    peers: Sequence[NetworkPolicyPeerArgs],
+    ports: Sequence[tuple[str, int]],
+    pods: LabelSelectorArgs = _ALL_PODS,
 ) -> NetworkPolicySpecArgs:
     return NetworkPolicySpecArgs(
-        pod_selector=_ALL_PODS,
+        pod_selector=pods,
         policy_types=["Egress"],
         egress=[
             NetworkPolicyEgressRuleArgs(
@@ -90,9 +94,12 @@ def network_policies(
             ingress=[NetworkPolicyIngressRuleArgs(from_=[_peer(ingress_namespace, ingress_pods)])],
         ),
         "allow-data-tier": _egress(data, [("TCP", DATABASE_PORT), ("TCP", CACHE_PORT)]),
-        # AWS APIs answer on public addresses with no fixed range (the S3 gateway endpoint
-        # routes to them too), so HTTPS may go anywhere, and nothing else may.
-        "allow-https-out": _egress([anywhere], [("TCP", 443)]),
+        # External APIs (payment providers) answer on public addresses with no fixed range,
+        # so HTTPS may go anywhere, but only from pods of a service that opted in: the
+        # services hold no AWS role, so the rest need nothing beyond the data tier and DNS.
+        "allow-https-out": _egress(
+            [anywhere], [("TCP", 443)], LabelSelectorArgs(match_labels=dict(INTERNET_EGRESS))
+        ),
     }
 
 

@@ -345,6 +345,7 @@ def _platform_tier(
             kube_provider=kube,
             cluster_name=cluster.name,
             autoscaler_role_arn=cluster.autoscaler_role_arn,
+            volume_key_arn=keys.arns["cluster"],
             region=cfg.region,
             kubernetes_version=cfg.cluster.version,
             data_subnet_cidrs=[str(block) for block in subnet_plan.data],
@@ -352,6 +353,7 @@ def _platform_tier(
             quota=charts.namespace_quota(footprints),
             container_max=charts.container_max(footprints),
             high_availability=cfg.is_prod,
+            retain_volumes=cfg.is_prod,
         ),
         ctx.opts,
     )
@@ -393,6 +395,7 @@ def _platform_tier(
                 cpu_target_percent=svc.cpu_target_percent,
                 health_path=svc.health_path,
                 ready_path=svc.ready_path,
+                internet_egress=svc.internet_egress,
                 tags=ctx.tags,
                 database_host=database.address if svc.uses_database else None,
                 database_port=database.port,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -15,6 +16,8 @@ NAMESPACE = "kubernetes:core/v1:Namespace"
 POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")
 PINNED = re.compile(r"^\d+\.\d+\.\d+$")
+DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
+INTERNET_EGRESS = {"reevo.com.br/internet-egress": "true"}
 
 
 def _release(rec: Recording, chart: str) -> Registration:
@@ -267,6 +270,75 @@ def test_rnf_s_04_egress_to_any_address_is_https_only(rec: Recording) -> None:
     assert wide, f"{rec.stack}: pods cannot reach AWS APIs"
     for p, rule in wide:
         assert _ports(rule) == {("TCP", 443)}, f"{p.urn}: open egress beyond HTTPS"
+
+
+def test_rnf_s_04_https_to_any_address_only_from_pods_labelled_for_it(rec: Recording) -> None:
+    wide = [
+        p
+        for p, rule in _egress_rules(rec)
+        if any(peer.get("ipBlock", {}).get("cidr") == "0.0.0.0/0" for peer in rule["to"])
+    ]
+    assert wide, f"{rec.stack}: no service can reach external APIs"
+    for p in wide:
+        selector = p.input("spec.podSelector") or {}
+        assert selector.get("matchLabels") == INTERNET_EGRESS, (
+            f"{p.urn}: selects {selector}, not only pods labelled {INTERNET_EGRESS}"
+        )
+        assert not selector.get("matchExpressions"), f"{p.urn}: extra selector expressions"
+
+
+def _storage_classes(rec: Recording) -> list[Registration]:
+    return rec.of_type("kubernetes:storage.k8s.io/v1:StorageClass")
+
+
+def _default_storage_class(rec: Recording) -> Registration:
+    defaults = [
+        sc
+        for sc in _storage_classes(rec)
+        if sc.input("metadata.annotations", {}).get(DEFAULT_CLASS) == "true"
+    ]
+    assert len(defaults) == 1, f"{rec.stack}: {len(defaults)} default StorageClasses"
+    return defaults[0]
+
+
+def test_rnf_s_01_default_storage_class_encrypts_with_the_cluster_key(rec: Recording) -> None:
+    sc = _default_storage_class(rec)
+    cluster_key = rec.one("aws:kms/key:Key", f"reevo-{rec.stack}-keys-cluster").state["arn"]
+    assert sc.input("provisioner") == "ebs.csi.aws.com", f"{sc.urn}: not the EBS CSI driver"
+    assert sc.input("parameters.type") == "gp3", sc.urn
+    assert sc.input("parameters.encrypted") == "true", f"{sc.urn}: volumes unencrypted"
+    assert sc.input("parameters.kmsKeyId") == cluster_key, (
+        f"{sc.urn}: key {sc.input('parameters.kmsKeyId')!r}, not the cluster key {cluster_key}"
+    )
+    assert sc.input("volumeBindingMode") == "WaitForFirstConsumer", sc.urn
+    assert sc.input("allowVolumeExpansion") is True, sc.urn
+    kube = rec.one("pulumi:providers:kubernetes")
+    assert sc.provider_urn == kube.urn, f"{sc.urn}: provider {sc.provider!r}"
+
+
+def test_rnf_s_01_every_storage_class_encrypts_its_volumes(rec: Recording) -> None:
+    for sc in _storage_classes(rec):
+        assert sc.input("parameters.encrypted") == "true", f"{sc.urn}: volumes unencrypted"
+
+
+def test_rnf_s_01_ebs_csi_driver_may_use_the_storage_class_key(rec: Recording) -> None:
+    key = _default_storage_class(rec).input("parameters.kmsKeyId")
+    policy = json.loads(
+        rec.one("aws:iam/rolePolicy:RolePolicy", f"reevo-{rec.stack}-eks-ebs-csi-kms").input(
+            "policy"
+        )
+    )
+    resources = {s["Resource"] for s in policy["Statement"] if s["Effect"] == "Allow"}
+    assert resources == {key}, f"{rec.stack}: EBS CSI driver may use {resources}, not {key}"
+
+
+def test_rnf_cf_03_volumes_outlive_their_claims_in_prod_only(
+    prod: Recording, dev: Recording
+) -> None:
+    sc = _default_storage_class(prod)
+    assert sc.input("reclaimPolicy") == "Retain", f"{sc.urn}: prod volumes deleted with claims"
+    sc = _default_storage_class(dev)
+    assert sc.input("reclaimPolicy") == "Delete", f"{sc.urn}: dev volumes outlive their claims"
 
 
 def test_rnf_ed_01_app_namespace_has_a_quota_and_limit_range(rec: Recording) -> None:

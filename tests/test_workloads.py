@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -238,3 +239,64 @@ def test_rnf_ed_01_deployments_leave_the_replica_count_to_the_hpa(rec: Recording
         if deploy.name.startswith(f"reevo-{rec.stack}-platform"):
             continue
         assert "spec.replicas" in deploy.options["ignoreChanges"], deploy.urn
+
+
+POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+DNS_NAMESPACE = "kube-system"
+
+
+def _pod_labels(d: Registration) -> dict[str, str]:
+    return d.input("spec.template.metadata.labels") or {}
+
+
+def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    """Whether a label selector with matchLabels only (what the policies use) picks `labels`."""
+    assert not selector.get("matchExpressions"), f"unexpected expressions in {selector}"
+    return (selector.get("matchLabels") or {}).items() <= labels.items()
+
+
+def _egress_peers(rec: Recording, d: Registration) -> list[tuple[Registration, dict[str, Any]]]:
+    """Every egress peer the app namespace's policies allow this Deployment's pods."""
+    ns = d.input("metadata.namespace")
+    return [
+        (p, peer)
+        for p in rec.of_type(POLICY)
+        if p.input("metadata.namespace") == ns
+        and _selects(p.input("spec.podSelector") or {}, _pod_labels(d))
+        for rule in p.input("spec.egress") or []
+        for peer in rule.get("to") or []
+    ]
+
+
+def _reaches_internet(peers: list[tuple[Registration, dict[str, Any]]]) -> bool:
+    return any(peer.get("ipBlock", {}).get("cidr") == "0.0.0.0/0" for _, peer in peers)
+
+
+def test_rnf_s_04_only_services_configured_for_it_reach_the_internet(rec: Recording) -> None:
+    configured = {s["name"] for s in rec.config["reevo:services"] if s.get("internetEgress", False)}
+    assert configured == {"payments"}, f"{rec.stack}: internetEgress on for {configured}"
+    reaching = {
+        d.input("metadata.name")
+        for d in _deployments(rec)
+        if _reaches_internet(_egress_peers(rec, d))
+    }
+    assert reaching == configured, (
+        f"{rec.stack}: pods of {reaching} may send HTTPS anywhere, configured {configured}"
+    )
+
+
+def test_rnf_s_04_services_without_internet_egress_stay_inside_the_vpc(rec: Recording) -> None:
+    vpc = ipaddress.ip_network(rec.one("aws:ec2/vpc:Vpc").input("cidrBlock"))
+    closed = [d for d in _deployments(rec) if not _reaches_internet(_egress_peers(rec, d))]
+    assert closed, f"{rec.stack}: every service may reach the internet"
+    for d in closed:
+        for p, peer in _egress_peers(rec, d):
+            if "ipBlock" in peer:
+                block = ipaddress.ip_network(peer["ipBlock"]["cidr"])
+                assert block.subnet_of(vpc), f"{p.urn}: {d.urn} may reach {block}"
+            else:
+                ns = (peer.get("namespaceSelector") or {}).get("matchLabels") or {}
+                pods = (peer.get("podSelector") or {}).get("matchLabels") or {}
+                assert ns.get("kubernetes.io/metadata.name") == DNS_NAMESPACE and pods, (
+                    f"{p.urn}: {d.urn} may reach more than named {DNS_NAMESPACE} pods: {peer}"
+                )

@@ -25,6 +25,9 @@ INGRESS_NAMESPACE = "traefik"
 INGRESS_RELEASE = "traefik"
 AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler"
 """The autoscaler's service account in kube-system; its IAM role must trust exactly this."""
+STORAGE_CLASS = "encrypted-gp3"
+"""The cluster's default StorageClass: every claim without a class gets a KMS-encrypted volume."""
+EBS_CSI_PROVISIONER = "ebs.csi.aws.com"
 
 # The labels the Traefik chart puts on its pods: the chart name, and the release name joined
 # to its namespace as the instance.
@@ -42,6 +45,8 @@ class PlatformArgs:
     cluster_name: pulumi.Input[str]
     autoscaler_role_arn: pulumi.Input[str]
     """IAM role (IRSA) the autoscaler assumes, scoped to this cluster's node groups."""
+    volume_key_arn: pulumi.Input[str]
+    """KMS key for persistent volumes (the cluster key, which the EBS CSI driver may use)."""
     region: str
     kubernetes_version: str
     """The cluster's minor version; picks the matching cluster-autoscaler chart."""
@@ -54,6 +59,8 @@ class PlatformArgs:
     """LimitRange ceiling for one container in the application namespace."""
     high_availability: bool = False
     """Two replicas, spread over zones, with a PodDisruptionBudget for each add-on (prod)."""
+    retain_volumes: bool = False
+    """Keep a persistent volume's EBS volume when its claim is deleted (prod)."""
 
 
 class Platform(pulumi.ComponentResource):
@@ -61,10 +68,11 @@ class Platform(pulumi.ComponentResource):
 
     Installs cluster-autoscaler (IRSA role, auto-discovery by cluster name), metrics-server
     (for the HorizontalPodAutoscalers) and Traefik, serving plain Ingress objects, behind a
-    fixed NodePort that the internal NLB forwards to. The application namespace enforces the
-    `restricted` Pod Security Standard, denies all traffic by default and allows only DNS,
-    the ingress controller in, the data tier's ports out and HTTPS out; a quota and a
-    LimitRange bound it.
+    fixed NodePort that the internal NLB forwards to. The default StorageClass encrypts every
+    persistent volume with the given KMS key (RNF-S-01). The application namespace enforces
+    the `restricted` Pod Security Standard, denies all traffic by default and allows only
+    DNS, the ingress controller in, the data tier's ports out and HTTPS out from the pods
+    labelled for internet egress; a quota and a LimitRange bound it.
     Every Kubernetes object goes through the given provider, never an ambient kubeconfig.
     """
 
@@ -86,6 +94,7 @@ class Platform(pulumi.ComponentResource):
 
         self._autoscaler()
         self._metrics_server()
+        self._storage_class()
         ingress_ns = self._namespace(
             "ingress-ns",
             INGRESS_NAMESPACE,
@@ -233,6 +242,36 @@ class Platform(pulumi.ComponentResource):
             # Only one Service can hold the node port, so a replacement must remove the old
             # release first; creating the new one first would fail on the taken port.
             pulumi.ResourceOptions(delete_before_replace=True),
+        )
+
+    def _storage_class(self) -> k8s.storage.v1.StorageClass:
+        args = self._args
+        return k8s.storage.v1.StorageClass(
+            child_name(self._name, "storage-class"),
+            metadata=ObjectMetaArgs(
+                name=STORAGE_CLASS,
+                # EKS marks no class default since 1.30 (and the EBS CSI add-on creates none
+                # unless asked), so without this a claim naming no class would stay pending
+                # or, if a default were added later, land on an unencrypted volume.
+                annotations={"storageclass.kubernetes.io/is-default-class": "true"},
+            ),
+            provisioner=EBS_CSI_PROVISIONER,
+            parameters={
+                "type": "gp3",
+                "encrypted": "true",
+                "kmsKeyId": args.volume_key_arn,
+            },
+            # Binding waits for the pod so the volume is created in the zone it is scheduled in.
+            volume_binding_mode="WaitForFirstConsumer",
+            # prod keeps the EBS volume when a claim is deleted, so data lost by a mistaken
+            # delete can be recovered; elsewhere volumes go with their claims and cost nothing.
+            reclaim_policy="Retain" if args.retain_volumes else "Delete",
+            allow_volume_expansion=True,
+            # A class's parameters cannot change in place, and the fixed name cannot exist
+            # twice: the old class goes first (existing volumes are unaffected).
+            opts=pulumi.ResourceOptions.merge(
+                self._child, pulumi.ResourceOptions(delete_before_replace=True)
+            ),
         )
 
     def _namespace(self, role: str, ns_name: str, *, enforce: str) -> k8s.core.v1.Namespace:

@@ -94,6 +94,8 @@ class WorkloadArgs:
     health_path: str
     ready_path: str
     tags: Mapping[str, str]
+    internet_egress: bool = False
+    """Label the pods so the namespace's policy lets them send HTTPS to any address."""
     database_host: pulumi.Input[str] | None = None
     """PostgreSQL endpoint; None (default) leaves the service without database settings."""
     database_port: pulumi.Input[int] = 5432
@@ -112,9 +114,10 @@ class Workload(pulumi.ComponentResource):
     The repository scans on push, refuses tag overwrites and is encrypted with the data
     key. The pods run as non-root on a read-only root filesystem with every capability
     dropped and the runtime's seccomp profile, are probed for startup, liveness and
-    readiness, and spread over zones. Connection settings reach them through a ConfigMap
-    and credentials only as references to Secrets. The Kubernetes objects are plain
-    upstream kinds with no cloud-specific fields, so they run on any conformant cluster.
+    readiness, and spread over zones; only a service that opts in carries the label that
+    lets its pods send HTTPS to the internet. Connection settings reach them through a
+    ConfigMap and credentials only as references to Secrets. The Kubernetes objects are
+    plain upstream kinds with no cloud-specific fields, so they run on any conformant cluster.
     """
 
     repository_url: pulumi.Output[str]
@@ -225,6 +228,13 @@ class Workload(pulumi.ComponentResource):
             }
         )
 
+    def _pod_labels(self) -> dict[str, str]:
+        # Only on the pods: the selectors stay on the identity labels, so turning egress on
+        # or off rolls the pods instead of replacing the Deployment.
+        if self._args.internet_egress:
+            return {**self._labels, **kube_specs.INTERNET_EGRESS}
+        return dict(self._labels)
+
     def _meta(self, suffix: str = "") -> ObjectMetaArgs:
         return ObjectMetaArgs(
             name=f"{self._args.service}{suffix}",
@@ -319,7 +329,7 @@ class Workload(pulumi.ComponentResource):
                     rolling_update=RollingUpdateDeploymentArgs(max_surge=1, max_unavailable=0),
                 ),
                 template=PodTemplateSpecArgs(
-                    metadata=ObjectMetaArgs(labels=self._labels),
+                    metadata=ObjectMetaArgs(labels=self._pod_labels()),
                     spec=kube_specs.hardened_pod(container, self._labels),
                 ),
             ),
