@@ -286,13 +286,13 @@ def test_rnf_s_04_only_services_configured_for_it_reach_the_internet(rec: Record
 
 
 def test_rnf_s_04_services_without_internet_egress_stay_inside_the_vpc(rec: Recording) -> None:
-    vpc = ipaddress.ip_network(rec.one("aws:ec2/vpc:Vpc").input("cidrBlock"))
+    vpc = ipaddress.IPv4Network(rec.one("aws:ec2/vpc:Vpc").input("cidrBlock"))
     closed = [d for d in _deployments(rec) if not _reaches_internet(_egress_peers(rec, d))]
     assert closed, f"{rec.stack}: every service may reach the internet"
     for d in closed:
         for p, peer in _egress_peers(rec, d):
             if "ipBlock" in peer:
-                block = ipaddress.ip_network(peer["ipBlock"]["cidr"])
+                block = ipaddress.IPv4Network(peer["ipBlock"]["cidr"])
                 assert block.subnet_of(vpc), f"{p.urn}: {d.urn} may reach {block}"
             else:
                 ns = (peer.get("namespaceSelector") or {}).get("matchLabels") or {}
