@@ -41,8 +41,12 @@ def main() -> int:
         timed(f"evaluate {stack} (again)", lambda s=stack: offline.evaluate(s))
 
     start = time.perf_counter()
-    run = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider"],
-                         cwd=ROOT, capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     elapsed = time.perf_counter() - start
     last = run.stdout.strip().splitlines()[-1] if run.stdout.strip() else run.stderr[-200:]
     print(f"{'test suite (subprocess)':<34} {elapsed:6.2f} s  ({last})")

@@ -34,16 +34,42 @@ NAMESPACE = "reevo"
 # CloudWatch Logs accepts only these retention values; 0 would mean "never expire", which
 # LGPD art. 16 rules out for personal data.
 LOG_RETENTION_DAYS = frozenset(
-    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
-     2557, 2922, 3288, 3653}
+    {
+        1,
+        3,
+        5,
+        7,
+        14,
+        30,
+        60,
+        90,
+        120,
+        150,
+        180,
+        365,
+        400,
+        545,
+        731,
+        1096,
+        1827,
+        2192,
+        2557,
+        2922,
+        3288,
+        3653,
+    }
 )
-_WINDOW = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)"
-                     r"-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)$")
+_WINDOW = re.compile(
+    r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)"
+    r"-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)$"
+)
 _DAILY_WINDOW = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 _DNS_LABEL = re.compile(r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
-_VPC_RANGES = tuple(ipaddress.IPv4Network(n) for n in
-                    ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"))
+_VPC_RANGES = tuple(
+    ipaddress.IPv4Network(n)
+    for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+)
 _DOCKER_BRIDGE = ipaddress.IPv4Network("172.17.0.0/16")
 # What IAM, RDS and ElastiCache accept in a tag value.
 _TAG_VALUE = r"^[A-Za-z0-9À-ÿ _.:/=+\-@]+$"
@@ -91,14 +117,15 @@ class NetworkConfig(_Model):
         except ValueError as err:
             raise ValueError(f"not an IPv4 network block: {err}") from None
         if not any(block.subnet_of(r) for r in _VPC_RANGES):
-            raise ValueError("must lie in 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or "
-                             "100.64.0.0/10, the ranges AWS accepts for a VPC")
+            raise ValueError(
+                "must lie in 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or "
+                "100.64.0.0/10, the ranges AWS accepts for a VPC"
+            )
         if block.overlaps(_DOCKER_BRIDGE):
             raise ValueError("overlaps 172.17.0.0/16, which EKS nodes use for Docker's bridge")
         if not MIN_VPC_PREFIX <= block.prefixlen <= MAX_VPC_PREFIX:
             raise ValueError(
-                f"prefix must be /{MIN_VPC_PREFIX} to /{MAX_VPC_PREFIX}, "
-                f"got /{block.prefixlen}"
+                f"prefix must be /{MIN_VPC_PREFIX} to /{MAX_VPC_PREFIX}, got /{block.prefixlen}"
             )
         return block
 
@@ -209,6 +236,7 @@ class ClusterConfig(_Model):
             if not block.is_global:
                 raise ValueError(f"{block} is not a public range; EKS accepts only public ones")
         return values
+
     admin_principal_arns: list[str] = Field(default_factory=list)
     instance_types: list[str] = Field(default_factory=lambda: ["m7g.large"], min_length=1)
     architecture: Literal["arm64", "x86_64"] = Field("arm64")
@@ -397,103 +425,227 @@ _NO_PERFORMANCE_INSIGHTS = re.compile(r"^db\.t[234]g?\.(micro|small)$")
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("network.azCount", "prod needs at least 3 AZs (RNF-CF-01)",
-         lambda c: c.network.az_count >= 3, prod_only=True),
-    Rule("network.natGateways", "prod needs a NAT gateway per AZ (RNF-CF-01)",
-         lambda c: c.network.nat_gateways == "perAz", prod_only=True),
-    Rule("logRetentionDays", "audit and access logs are kept >= 180 days (RNF-S-04, Marco "
-         "Civil art. 15)", lambda c: c.log_retention_days >= 180),
-    Rule("database.multiAz", "prod needs a Multi-AZ database (RNF-CF-01)",
-         lambda c: c.database.multi_az, prod_only=True),
-    Rule("database.backupRetentionDays", "prod keeps backups >= 7 days (RNF-CF-03)",
-         lambda c: c.database.backup_retention_days >= 7, prod_only=True),
-    Rule("database.backupRetentionDays",
-         "automated backups (retention >= 1 day) give point-in-time recovery (RNF-CF-03)",
-         lambda c: c.database.backup_retention_days >= 1),
-    Rule("database.deletionProtection", "prod needs deletion protection (RNF-CF-03)",
-         lambda c: c.database.deletion_protection, prod_only=True),
-    Rule("database.maxAllocatedStorage",
-         "must exceed allocatedStorage so storage can grow (RNF-ED-01)",
-         lambda c: c.database.max_allocated_storage > c.database.allocated_storage),
-    Rule("database.maintenanceWindow", "RDS rejects a maintenance window overlapping "
-         "backupWindow", lambda c: not _windows_overlap(
-             c.database.backup_window, c.database.maintenance_window)),
-    Rule("database.finalSnapshot", "prod takes a final snapshot on delete (RNF-CF-03)",
-         lambda c: c.database.final_snapshot, prod_only=True),
-    Rule("database.backupWindow", "RDS needs a backup window of at least 30 minutes",
-         lambda c: _window_minutes(c.database.backup_window) >= 30),
-    Rule("database.maintenanceWindow",
-         "RDS needs a maintenance window of at least 30 minutes",
-         lambda c: _window_minutes(c.database.maintenance_window) >= 30),
-    Rule("database.instanceClass", "Performance Insights, always on (RNF-S-01), is not "
-         "available on db.t*.micro or db.t*.small",
-         lambda c: not _NO_PERFORMANCE_INSIGHTS.match(c.database.instance_class)),
-    Rule("cache.numCacheClusters", "prod needs >= 2 cache nodes (RNF-CF-01)",
-         lambda c: c.cache.num_cache_clusters >= 2, prod_only=True),
-    Rule("cache.automaticFailover", "prod needs automatic failover (RNF-CF-01)",
-         lambda c: c.cache.automatic_failover, prod_only=True),
-    Rule("cache.multiAz", "prod needs a Multi-AZ cache (RNF-CF-01)",
-         lambda c: c.cache.multi_az, prod_only=True),
-    Rule("cache.snapshotRetentionDays", "prod keeps daily cache snapshots >= 7 days "
-         "(RNF-CF-03)", lambda c: c.cache.snapshot_retention_days >= 7, prod_only=True),
-    Rule("cache.automaticFailover",
-         "ElastiCache needs numCacheClusters >= 2 for automatic failover",
-         lambda c: not c.cache.automatic_failover or c.cache.num_cache_clusters >= 2),
-    Rule("cache.multiAz", "ElastiCache needs automaticFailover on for Multi-AZ",
-         lambda c: not c.cache.multi_az or c.cache.automatic_failover),
-    Rule("cache.transitEncryption",
-         "the AUTH token needs in-transit encryption, and RNF-S-04 asks for TLS",
-         lambda c: c.cache.transit_encryption),
-    Rule("cache.maintenanceWindow", "ElastiCache rejects a maintenance window overlapping "
-         "snapshotWindow", lambda c: not _windows_overlap(
-             c.cache.snapshot_window, c.cache.maintenance_window)),
-    Rule("cache.snapshotWindow", "ElastiCache needs a snapshot window of at least 60 minutes",
-         lambda c: _window_minutes(c.cache.snapshot_window) >= 60),
-    Rule("cache.maintenanceWindow",
-         "ElastiCache needs a maintenance window of at least 60 minutes",
-         lambda c: _window_minutes(c.cache.maintenance_window) >= 60),
-    Rule("cluster.endpointPublicAccess", "prod keeps the EKS API private (RNF-S-04)",
-         lambda c: not c.cluster.endpoint_public_access, prod_only=True),
-    Rule("cluster.publicAccessCidrs",
-         "a public EKS endpoint needs explicit CIDRs, never 0.0.0.0/0 (RNF-S-04)",
-         lambda c: not c.cluster.endpoint_public_access or (
-             bool(c.cluster.public_access_cidrs)
-             and all(n.prefixlen > 0 for n in c.cluster.public_access_cidrs))),
-    Rule("cluster.nodeMinSize", "prod needs at least one node per AZ (RNF-CF-01)",
-         lambda c: c.cluster.node_min_size >= c.network.az_count, prod_only=True),
-    Rule("cluster.nodeMaxSize", "must exceed nodeMinSize so nodes can scale (RNF-ED-01)",
-         lambda c: c.cluster.node_max_size > c.cluster.node_min_size),
-    Rule("cluster.nodeDesiredSize", "must lie between nodeMinSize and nodeMaxSize",
-         lambda c: c.cluster.node_min_size <= c.cluster.node_desired_size
-         <= c.cluster.node_max_size),
-    Rule("cluster.instanceTypes",
-         "EKS rejects instance types whose CPU architecture differs from the AMI's "
-         "(cluster.architecture)",
-         lambda c: all(eks.is_graviton(t) == (c.cluster.architecture == "arm64")
-                       for t in c.cluster.instance_types)),
-    Rule("gateway.mfa", "prod offers MFA to farmers and investors (RNF-S-04)",
-         lambda c: c.gateway.mfa != "OFF", prod_only=True),
-    Rule("gateway.certificateArn", "a custom domain needs both domainName and "
-         "certificateArn", lambda c: (c.gateway.certificate_arn is None)
-         == (c.gateway.domain_name is None)),
-    Rule("gateway.certificateArn", "a regional API's custom domain needs an ACM "
-         "certificate in the stack's region", lambda c: c.gateway.certificate_arn is None
-         or c.gateway.certificate_arn.split(":")[3] == c.region),
-    Rule("alerts.enabled", "prod alarms must be on (RNF-CF-01)",
-         lambda c: c.alerts.enabled, prod_only=True),
-    Rule("alerts.emails", "prod alarms need at least one subscriber (RNF-CF-01)",
-         lambda c: bool(c.alerts.emails), prod_only=True),
-    Rule("services", "service names must be unique",
-         lambda c: len({s.name for s in c.services}) == len(c.services)),
-    Rule("cluster.version", "the cluster-autoscaler chart is pinned per Kubernetes minor and "
-         f"exists for {', '.join(sorted(CLUSTER_AUTOSCALER_CHARTS))} only (RNF-ED-01)",
-         lambda c: c.cluster.version in CLUSTER_AUTOSCALER_CHARTS),
-    Rule("cluster.version", "the External Secrets Operator chart is pinned per Kubernetes "
-         f"minor and exists for {', '.join(sorted(EXTERNAL_SECRETS_CHARTS))} only (RNF-S-04)",
-         lambda c: c.cluster.version in EXTERNAL_SECRETS_CHARTS),
-    Rule("cluster.version", "the Traefik ingress controller chart is pinned per Kubernetes "
-         f"minor and exists for {', '.join(sorted(TRAEFIK_CHARTS))} only (RF-CAD-002)",
-         lambda c: c.cluster.version in TRAEFIK_CHARTS),
+    Rule(
+        "network.azCount",
+        "prod needs at least 3 AZs (RNF-CF-01)",
+        lambda c: c.network.az_count >= 3,
+        prod_only=True,
+    ),
+    Rule(
+        "network.natGateways",
+        "prod needs a NAT gateway per AZ (RNF-CF-01)",
+        lambda c: c.network.nat_gateways == "perAz",
+        prod_only=True,
+    ),
+    Rule(
+        "logRetentionDays",
+        "audit and access logs are kept >= 180 days (RNF-S-04, Marco Civil art. 15)",
+        lambda c: c.log_retention_days >= 180,
+    ),
+    Rule(
+        "database.multiAz",
+        "prod needs a Multi-AZ database (RNF-CF-01)",
+        lambda c: c.database.multi_az,
+        prod_only=True,
+    ),
+    Rule(
+        "database.backupRetentionDays",
+        "prod keeps backups >= 7 days (RNF-CF-03)",
+        lambda c: c.database.backup_retention_days >= 7,
+        prod_only=True,
+    ),
+    Rule(
+        "database.backupRetentionDays",
+        "automated backups (retention >= 1 day) give point-in-time recovery (RNF-CF-03)",
+        lambda c: c.database.backup_retention_days >= 1,
+    ),
+    Rule(
+        "database.deletionProtection",
+        "prod needs deletion protection (RNF-CF-03)",
+        lambda c: c.database.deletion_protection,
+        prod_only=True,
+    ),
+    Rule(
+        "database.maxAllocatedStorage",
+        "must exceed allocatedStorage so storage can grow (RNF-ED-01)",
+        lambda c: c.database.max_allocated_storage > c.database.allocated_storage,
+    ),
+    Rule(
+        "database.maintenanceWindow",
+        "RDS rejects a maintenance window overlapping backupWindow",
+        lambda c: not _windows_overlap(c.database.backup_window, c.database.maintenance_window),
+    ),
+    Rule(
+        "database.finalSnapshot",
+        "prod takes a final snapshot on delete (RNF-CF-03)",
+        lambda c: c.database.final_snapshot,
+        prod_only=True,
+    ),
+    Rule(
+        "database.backupWindow",
+        "RDS needs a backup window of at least 30 minutes",
+        lambda c: _window_minutes(c.database.backup_window) >= 30,
+    ),
+    Rule(
+        "database.maintenanceWindow",
+        "RDS needs a maintenance window of at least 30 minutes",
+        lambda c: _window_minutes(c.database.maintenance_window) >= 30,
+    ),
+    Rule(
+        "database.instanceClass",
+        "Performance Insights, always on (RNF-S-01), is not "
+        "available on db.t*.micro or db.t*.small",
+        lambda c: not _NO_PERFORMANCE_INSIGHTS.match(c.database.instance_class),
+    ),
+    Rule(
+        "cache.numCacheClusters",
+        "prod needs >= 2 cache nodes (RNF-CF-01)",
+        lambda c: c.cache.num_cache_clusters >= 2,
+        prod_only=True,
+    ),
+    Rule(
+        "cache.automaticFailover",
+        "prod needs automatic failover (RNF-CF-01)",
+        lambda c: c.cache.automatic_failover,
+        prod_only=True,
+    ),
+    Rule(
+        "cache.multiAz",
+        "prod needs a Multi-AZ cache (RNF-CF-01)",
+        lambda c: c.cache.multi_az,
+        prod_only=True,
+    ),
+    Rule(
+        "cache.snapshotRetentionDays",
+        "prod keeps daily cache snapshots >= 7 days (RNF-CF-03)",
+        lambda c: c.cache.snapshot_retention_days >= 7,
+        prod_only=True,
+    ),
+    Rule(
+        "cache.automaticFailover",
+        "ElastiCache needs numCacheClusters >= 2 for automatic failover",
+        lambda c: not c.cache.automatic_failover or c.cache.num_cache_clusters >= 2,
+    ),
+    Rule(
+        "cache.multiAz",
+        "ElastiCache needs automaticFailover on for Multi-AZ",
+        lambda c: not c.cache.multi_az or c.cache.automatic_failover,
+    ),
+    Rule(
+        "cache.transitEncryption",
+        "the AUTH token needs in-transit encryption, and RNF-S-04 asks for TLS",
+        lambda c: c.cache.transit_encryption,
+    ),
+    Rule(
+        "cache.maintenanceWindow",
+        "ElastiCache rejects a maintenance window overlapping snapshotWindow",
+        lambda c: not _windows_overlap(c.cache.snapshot_window, c.cache.maintenance_window),
+    ),
+    Rule(
+        "cache.snapshotWindow",
+        "ElastiCache needs a snapshot window of at least 60 minutes",
+        lambda c: _window_minutes(c.cache.snapshot_window) >= 60,
+    ),
+    Rule(
+        "cache.maintenanceWindow",
+        "ElastiCache needs a maintenance window of at least 60 minutes",
+        lambda c: _window_minutes(c.cache.maintenance_window) >= 60,
+    ),
+    Rule(
+        "cluster.endpointPublicAccess",
+        "prod keeps the EKS API private (RNF-S-04)",
+        lambda c: not c.cluster.endpoint_public_access,
+        prod_only=True,
+    ),
+    Rule(
+        "cluster.publicAccessCidrs",
+        "a public EKS endpoint needs explicit CIDRs, never 0.0.0.0/0 (RNF-S-04)",
+        lambda c: (
+            not c.cluster.endpoint_public_access
+            or (
+                bool(c.cluster.public_access_cidrs)
+                and all(n.prefixlen > 0 for n in c.cluster.public_access_cidrs)
+            )
+        ),
+    ),
+    Rule(
+        "cluster.nodeMinSize",
+        "prod needs at least one node per AZ (RNF-CF-01)",
+        lambda c: c.cluster.node_min_size >= c.network.az_count,
+        prod_only=True,
+    ),
+    Rule(
+        "cluster.nodeMaxSize",
+        "must exceed nodeMinSize so nodes can scale (RNF-ED-01)",
+        lambda c: c.cluster.node_max_size > c.cluster.node_min_size,
+    ),
+    Rule(
+        "cluster.nodeDesiredSize",
+        "must lie between nodeMinSize and nodeMaxSize",
+        lambda c: c.cluster.node_min_size <= c.cluster.node_desired_size <= c.cluster.node_max_size,
+    ),
+    Rule(
+        "cluster.instanceTypes",
+        "EKS rejects instance types whose CPU architecture differs from the AMI's "
+        "(cluster.architecture)",
+        lambda c: all(
+            eks.is_graviton(t) == (c.cluster.architecture == "arm64")
+            for t in c.cluster.instance_types
+        ),
+    ),
+    Rule(
+        "gateway.mfa",
+        "prod offers MFA to farmers and investors (RNF-S-04)",
+        lambda c: c.gateway.mfa != "OFF",
+        prod_only=True,
+    ),
+    Rule(
+        "gateway.certificateArn",
+        "a custom domain needs both domainName and certificateArn",
+        lambda c: (c.gateway.certificate_arn is None) == (c.gateway.domain_name is None),
+    ),
+    Rule(
+        "gateway.certificateArn",
+        "a regional API's custom domain needs an ACM certificate in the stack's region",
+        lambda c: (
+            c.gateway.certificate_arn is None or c.gateway.certificate_arn.split(":")[3] == c.region
+        ),
+    ),
+    Rule(
+        "alerts.enabled",
+        "prod alarms must be on (RNF-CF-01)",
+        lambda c: c.alerts.enabled,
+        prod_only=True,
+    ),
+    Rule(
+        "alerts.emails",
+        "prod alarms need at least one subscriber (RNF-CF-01)",
+        lambda c: bool(c.alerts.emails),
+        prod_only=True,
+    ),
+    Rule(
+        "services",
+        "service names must be unique",
+        lambda c: len({s.name for s in c.services}) == len(c.services),
+    ),
+    Rule(
+        "cluster.version",
+        "the cluster-autoscaler chart is pinned per Kubernetes minor and "
+        f"exists for {', '.join(sorted(CLUSTER_AUTOSCALER_CHARTS))} only (RNF-ED-01)",
+        lambda c: c.cluster.version in CLUSTER_AUTOSCALER_CHARTS,
+    ),
+    Rule(
+        "cluster.version",
+        "the External Secrets Operator chart is pinned per Kubernetes "
+        f"minor and exists for {', '.join(sorted(EXTERNAL_SECRETS_CHARTS))} only (RNF-S-04)",
+        lambda c: c.cluster.version in EXTERNAL_SECRETS_CHARTS,
+    ),
+    Rule(
+        "cluster.version",
+        "the Traefik ingress controller chart is pinned per Kubernetes "
+        f"minor and exists for {', '.join(sorted(TRAEFIK_CHARTS))} only (RF-CAD-002)",
+        lambda c: c.cluster.version in TRAEFIK_CHARTS,
+    ),
 )
 
 
@@ -502,11 +654,12 @@ def _service_problems(cfg: StackConfig) -> list[str]:
     for i, svc in enumerate(cfg.services):
         key = f"{NAMESPACE}:services[{i}]"
         if svc.max_replicas <= svc.min_replicas:
-            problems.append(f"{key}.maxReplicas: must exceed minReplicas so the "
-                            "HorizontalPodAutoscaler can scale (RNF-ED-01)")
+            problems.append(
+                f"{key}.maxReplicas: must exceed minReplicas so the "
+                "HorizontalPodAutoscaler can scale (RNF-ED-01)"
+            )
         if cfg.is_prod and svc.min_replicas < 2:
-            problems.append(f"{key}.minReplicas: prod runs >= 2 replicas of "
-                            f"{svc.name} (RNF-CF-01)")
+            problems.append(f"{key}.minReplicas: prod runs >= 2 replicas of {svc.name} (RNF-CF-01)")
     return problems
 
 
@@ -542,8 +695,10 @@ STACK_NAME = re.compile(r"^[a-z][a-z0-9-]{0,10}[a-z0-9]$")
 def stack_problems(stack: str) -> list[str]:
     if STACK_NAME.match(stack):
         return []
-    return [f"stack name {stack!r}: must be 2-12 lowercase letters, digits or '-', starting "
-            "with a letter, because it prefixes AWS names that have length limits"]
+    return [
+        f"stack name {stack!r}: must be 2-12 lowercase letters, digits or '-', starting "
+        "with a letter, because it prefixes AWS names that have length limits"
+    ]
 
 
 def parse(raw: Mapping[str, Any], stack: str | None = None) -> StackConfig:

@@ -11,7 +11,12 @@ def child_name(component: str, *parts: str | int) -> str:
 
 
 def base_tags(
-    *, project: str, stack: str, environment: str, owner: str, cost_center: str,
+    *,
+    project: str,
+    stack: str,
+    environment: str,
+    owner: str,
+    cost_center: str,
     data_classification: str,
 ) -> dict[str, str]:
     """The tags every taggable resource carries (RNF-S-04: environment, owner, data class)."""

@@ -68,7 +68,9 @@ _ARN = {
     "aws:iam/role:Role": ("iam", "role/{name}"),
     "aws:iam/policy:Policy": ("iam", "policy/{name}"),
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (
-        "iam", "oidc-provider/oidc.eks.{region}.amazonaws.com/id/{upper}"),
+        "iam",
+        "oidc-provider/oidc.eks.{region}.amazonaws.com/id/{upper}",
+    ),
     "aws:cloudwatch/logGroup:LogGroup": ("logs", "log-group:{name}"),
     "aws:sns/topic:Topic": ("sns", "{name}"),
     "aws:rds/instance:Instance": ("rds", "db:{name}"),
@@ -148,8 +150,11 @@ class FakeCloud(Mocks):
             service, template = _ARN[typ]
             uuid = _hex(typ, name, n=32)
             resource = template.format(
-                name=physical, region=self.region, hex=_hex(name, n=16),
-                upper=uuid.upper(), short=_hex(name, n=10),
+                name=physical,
+                region=self.region,
+                hex=_hex(name, n=16),
+                upper=uuid.upper(),
+                short=_hex(name, n=10),
                 uuid=f"{uuid[:8]}-{uuid[8:12]}-{uuid[12:16]}-{uuid[16:20]}-{uuid[20:]}",
             )
             account = "" if service == "s3" else ACCOUNT
@@ -170,10 +175,16 @@ class FakeCloud(Mocks):
             host = f"{physical}.{short}.{region}.rds.amazonaws.com"
             secret = f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:rds!db-{short}-AbCdEf"
             return {
-                "address": host, "endpoint": f"{host}:5432", "port": state.get("port", 5432),
-                "masterUserSecrets": [{"secretArn": secret, "kmsKeyId":
-                                       state.get("masterUserSecretKmsKeyId"),
-                                       "secretStatus": "active"}],
+                "address": host,
+                "endpoint": f"{host}:5432",
+                "port": state.get("port", 5432),
+                "masterUserSecrets": [
+                    {
+                        "secretArn": secret,
+                        "kmsKeyId": state.get("masterUserSecretKmsKeyId"),
+                        "secretStatus": "active",
+                    }
+                ],
                 "resourceId": f"db-{short.upper()}",
             }
         if typ == "aws:elasticache/replicationGroup:ReplicationGroup":
@@ -181,41 +192,55 @@ class FakeCloud(Mocks):
             return {
                 "primaryEndpointAddress": f"master.{rg}.{short}.sae1.cache.amazonaws.com",
                 "readerEndpointAddress": f"replica.{rg}.{short}.sae1.cache.amazonaws.com",
-                "memberClusters": [f"{rg}-00{i}" for i in
-                                   range(1, int(state.get("numCacheClusters", 1)) + 1)],
+                "memberClusters": [
+                    f"{rg}-00{i}" for i in range(1, int(state.get("numCacheClusters", 1)) + 1)
+                ],
             }
         if typ == "aws:eks/cluster:Cluster":
+            issuer_id = short.upper()
             return {
                 "endpoint": f"https://{short.upper()}.gr7.{region}.eks.amazonaws.com",
                 "certificateAuthority": {"data": "LS0tLS1CRUdJTi1DRVJUSUZJQ0FURS0tLS0t"},
-                "identities": [{"oidcs": [{"issuer":
-                    f"https://oidc.eks.{region}.amazonaws.com/id/{short.upper()}"}]}],
-                "vpcConfig": {**(state.get("vpcConfig") or {}),
-                              "clusterSecurityGroupId": f"sg-{_hex(name, 'cluster', n=17)}"},
+                "identities": [
+                    {
+                        "oidcs": [
+                            {"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{issuer_id}"}
+                        ]
+                    }
+                ],
+                "vpcConfig": {
+                    **(state.get("vpcConfig") or {}),
+                    "clusterSecurityGroupId": f"sg-{_hex(name, 'cluster', n=17)}",
+                },
                 "status": "ACTIVE",
             }
         if typ == "aws:eks/nodeGroup:NodeGroup":
-            return {"resources": [{"autoscalingGroups": [
-                {"name": f"eks-{physical}-{short}"}]}], "status": "ACTIVE"}
+            return {
+                "resources": [{"autoscalingGroups": [{"name": f"eks-{physical}-{short}"}]}],
+                "status": "ACTIVE",
+            }
         if typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider" and state.get("url"):
             host = str(state["url"]).removeprefix("https://")
             return {"arn": f"arn:aws:iam::{ACCOUNT}:oidc-provider/{host}"}
         if typ == "aws:ec2/launchTemplate:LaunchTemplate":
             return {"latestVersion": 1, "defaultVersion": 1}
         if typ == "aws:lb/loadBalancer:LoadBalancer":
-            return {"dnsName": f"{physical}-{short}.elb.{region}.amazonaws.com",
-                    "zoneId": "Z2P70J7HTTTPLU",
-                    "arnSuffix": state["arn"].split(":loadbalancer/", 1)[1]}
+            return {
+                "dnsName": f"{physical}-{short}.elb.{region}.amazonaws.com",
+                "zoneId": "Z2P70J7HTTTPLU",
+                "arnSuffix": state["arn"].split(":loadbalancer/", 1)[1],
+            }
         if typ == "aws:lb/targetGroup:TargetGroup":
             return {"arnSuffix": state["arn"].rsplit(":", 1)[1]}
         if typ == "aws:apigateway/restApi:RestApi":
             api = _hex(name, n=10)
-            return {"rootResourceId": _hex(name, "root", n=10),
-                    "executionArn": f"arn:aws:execute-api:{region}:{ACCOUNT}:{api}",
-                    "arn": f"arn:aws:apigateway:{region}::/restapis/{api}"}
+            return {
+                "rootResourceId": _hex(name, "root", n=10),
+                "executionArn": f"arn:aws:execute-api:{region}:{ACCOUNT}:{api}",
+                "arn": f"arn:aws:apigateway:{region}::/restapis/{api}",
+            }
         if typ == "aws:ecr/repository:Repository":
-            return {"repositoryUrl":
-                    f"{ACCOUNT}.dkr.ecr.{region}.amazonaws.com/{physical}"}
+            return {"repositoryUrl": f"{ACCOUNT}.dkr.ecr.{region}.amazonaws.com/{physical}"}
         if typ == "random:index/randomPassword:RandomPassword":
             # Letters, digits and one special of each class the inputs ask for.
             length = int(state.get("length", 32))
@@ -233,8 +258,10 @@ class FakeCloud(Mocks):
         if typ == "aws:apigateway/domainName:DomainName":
             return {"regionalDomainName": f"d-{short}.execute-api.{region}.amazonaws.com"}
         if typ == "aws:apigateway/authorizer:Authorizer":
-            return {"arn": f"arn:aws:apigateway:{region}::/restapis/{state.get('restApi')}"
-                           f"/authorizers/{name}-id"}
+            return {
+                "arn": f"arn:aws:apigateway:{region}::/restapis/{state.get('restApi')}"
+                f"/authorizers/{name}-id"
+            }
         return {}
 
 
@@ -399,10 +426,7 @@ def _flatten(config: Mapping[str, Any]) -> dict[str, str]:
     # The language host hands the program config as strings; objects and lists as JSON.
     import json
 
-    return {
-        k: v if isinstance(v, str) else json.dumps(v)
-        for k, v in config.items()
-    }
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
 
 
 def evaluate(

@@ -34,17 +34,21 @@ def snapshot(rec: Recording) -> dict[str, Any]:
     """A deterministic, JSON-ready view of the recording: sorted, secrets redacted."""
     resources = []
     for r in sorted(rec.resources, key=lambda r: r.urn):
-        resources.append({
-            "urn": r.urn,
-            "type": r.type,
-            "name": r.name,
-            "parent": r.parent,
-            "provider": r.provider_urn if r.provider else "",
-            "protect": r.protect,
-            "dependencies": r.dependencies,
-            "options": r.options,
-            "inputs": {k: _redact(v, k in r.secret_inputs) for k, v in sorted(r.inputs.items())},
-        })
+        resources.append(
+            {
+                "urn": r.urn,
+                "type": r.type,
+                "name": r.name,
+                "parent": r.parent,
+                "provider": r.provider_urn if r.provider else "",
+                "protect": r.protect,
+                "dependencies": r.dependencies,
+                "options": r.options,
+                "inputs": {
+                    k: _redact(v, k in r.secret_inputs) for k, v in sorted(r.inputs.items())
+                },
+            }
+        )
     outputs = {k: _redact(v, k in rec.secret_outputs) for k, v in sorted(rec.outputs.items())}
     return {"stack": rec.stack, "resources": resources, "outputs": outputs}
 
@@ -87,14 +91,29 @@ def main(argv: list[str] | None = None) -> int:
         description="Evaluate the Pulumi program for a stack offline, under the mock engine.",
     )
     parser.add_argument("stack", help="stack name; its config is read from Pulumi.<stack>.yaml")
-    parser.add_argument("--json", metavar="FILE", type=Path,
-                        help="also write every resource with its inputs and options")
-    parser.add_argument("--project-dir", type=Path, default=offline.PROJECT_DIR,
-                        help="folder holding __main__.py and the stack files")
-    parser.add_argument("--report", action="store_true",
-                        help="print the requirement report instead; exit 1 on any FAIL")
-    parser.add_argument("--report-format", choices=("text", "markdown"), default="text",
-                        help="text for a terminal, markdown for a pull-request comment")
+    parser.add_argument(
+        "--json",
+        metavar="FILE",
+        type=Path,
+        help="also write every resource with its inputs and options",
+    )
+    parser.add_argument(
+        "--project-dir",
+        type=Path,
+        default=offline.PROJECT_DIR,
+        help="folder holding __main__.py and the stack files",
+    )
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="print the requirement report instead; exit 1 on any FAIL",
+    )
+    parser.add_argument(
+        "--report-format",
+        choices=("text", "markdown"),
+        default="text",
+        help="text for a terminal, markdown for a pull-request comment",
+    )
     args = parser.parse_args(argv)
 
     try:

@@ -410,8 +410,13 @@ def _platform_tier(
 
 
 def _observability(
-    ctx: Context, keys: Keys, ingress: Ingress, cluster: Cluster, database: Database,
-    cache: Cache, gateway: Gateway,
+    ctx: Context,
+    keys: Keys,
+    ingress: Ingress,
+    cluster: Cluster,
+    database: Database,
+    cache: Cache,
+    gateway: Gateway,
 ) -> Observability:
     """Alarms on every stateful resource, the API, the load balancer and the nodes."""
     cfg, a = ctx.cfg, ctx.cfg.alerts

@@ -14,10 +14,8 @@ from reevo_infra import cidr
 def test_plan_for_a_slash_16_in_three_azs() -> None:
     plan = cidr.plan(ipaddress.IPv4Network("10.20.0.0/16"), 3)
     assert [str(n) for n in plan.app] == ["10.20.0.0/18", "10.20.64.0/18", "10.20.128.0/18"]
-    assert [str(n) for n in plan.public] == ["10.20.192.0/21", "10.20.200.0/21",
-                                             "10.20.208.0/21"]
-    assert [str(n) for n in plan.data] == ["10.20.224.0/21", "10.20.232.0/21",
-                                           "10.20.240.0/21"]
+    assert [str(n) for n in plan.public] == ["10.20.192.0/21", "10.20.200.0/21", "10.20.208.0/21"]
+    assert [str(n) for n in plan.data] == ["10.20.224.0/21", "10.20.232.0/21", "10.20.240.0/21"]
 
 
 vpcs = st.builds(
@@ -31,7 +29,7 @@ vpcs = st.builds(
 def test_no_two_subnets_overlap(vpc: ipaddress.IPv4Network, azs: int) -> None:
     blocks = cidr.plan(vpc, azs).all()
     for i, a in enumerate(blocks):
-        for b in blocks[i + 1:]:
+        for b in blocks[i + 1 :]:
             assert not a.overlaps(b)
 
 

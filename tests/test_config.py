@@ -136,8 +136,13 @@ def test_region_defaults_to_sao_paulo() -> None:
 def test_bad_config_registers_no_resource() -> None:
     monitor = offline.RecordingMonitor(offline.FakeCloud("sa-east-1"))
     with pytest.raises(ConfigError, match=r"reevo:network\.azCount"):
-        offline.evaluate("prod", overrides={"reevo:network": {
-            "cidr": "10.20.0.0/16", "azCount": 2, "natGateways": "perAz"}}, monitor=monitor)
+        offline.evaluate(
+            "prod",
+            overrides={
+                "reevo:network": {"cidr": "10.20.0.0/16", "azCount": 2, "natGateways": "perAz"}
+            },
+            monitor=monitor,
+        )
     registered = [r.type for r in monitor.registrations.values()]
     assert registered == ["pulumi:pulumi:Stack"]
 
@@ -168,8 +173,11 @@ def test_tag_values_iam_would_refuse_are_refused(key: str, value: str) -> None:
 
 def test_public_eks_endpoint_needs_public_cidrs() -> None:
     data = raw("dev")
-    data["cluster"] = {**data["cluster"], "endpointPublicAccess": True,
-                       "publicAccessCidrs": ["10.0.0.0/8"]}
+    data["cluster"] = {
+        **data["cluster"],
+        "endpointPublicAccess": True,
+        "publicAccessCidrs": ["10.0.0.0/8"],
+    }
     [problem] = problems(data)
     assert problem.startswith("reevo:cluster.publicAccessCidrs: 10.0.0.0/8 is not a public")
 
@@ -178,7 +186,8 @@ def test_prod_alarms_need_a_subscriber_and_addresses_are_unique() -> None:
     data = raw("prod")
     data["alerts"] = {**data["alerts"], "emails": []}
     assert problems(data) == [
-        "reevo:alerts.emails: prod alarms need at least one subscriber (RNF-CF-01)"]
+        "reevo:alerts.emails: prod alarms need at least one subscriber (RNF-CF-01)"
+    ]
     data["alerts"]["emails"] = ["a@reevo.com.br", "A@reevo.com.br"]
     [problem] = problems(data)
     assert problem.startswith("reevo:alerts.emails: ") and "twice" in problem

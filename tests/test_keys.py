@@ -23,9 +23,9 @@ def test_rnf_s_01_key_policy_keeps_root_as_admin(rec: Recording) -> None:
     for key in rec.of_type(KEY):
         statements = json.loads(key.input("policy"))["Statement"]
         admins = [s for s in statements if s["Action"] == "kms:*" and s["Effect"] == "Allow"]
-        assert [s["Principal"] for s in admins] == [
-            {"AWS": "arn:aws:iam::123456789012:root"}
-        ], key.urn
+        assert [s["Principal"] for s in admins] == [{"AWS": "arn:aws:iam::123456789012:root"}], (
+            key.urn
+        )
 
 
 def test_rnf_s_01_cloudwatch_logs_may_use_the_logs_key(rec: Recording) -> None:

@@ -59,13 +59,13 @@ def test_rnf_cf_01_every_environment_has_a_nat_gateway(rec: Recording) -> None:
 def test_rnf_cf_01_prod_app_route_tables_use_their_own_azs_nat(prod: Recording) -> None:
     public_by_id = {s.id: s for s in subnets(prod, "public")}
     nat_az = {
-        n.id: public_by_id[n.input("subnetId")].input("availabilityZone")
-        for n in prod.of_type(NAT)
+        n.id: public_by_id[n.input("subnetId")].input("availabilityZone") for n in prod.of_type(NAT)
     }
     for subnet in subnets(prod, "app"):
         table = route_table_of(prod, subnet)
-        defaults = [r for r in routes_of(prod, table)
-                    if r.input("destinationCidrBlock") == "0.0.0.0/0"]
+        defaults = [
+            r for r in routes_of(prod, table) if r.input("destinationCidrBlock") == "0.0.0.0/0"
+        ]
         assert len(defaults) == 1, table.urn
         assert nat_az[defaults[0].input("natGatewayId")] == subnet.input("availabilityZone"), (
             f"{table.urn} routes through another AZ's NAT"
@@ -106,7 +106,7 @@ def test_subnets_lie_inside_the_vpc_and_never_overlap(rec: Recording) -> None:
     blocks = [ipaddress.IPv4Network(s.input("cidrBlock")) for s in rec.of_type(SUBNET)]
     assert all(b.subnet_of(vpc) for b in blocks)
     for i, a in enumerate(blocks):
-        for b in blocks[i + 1:]:
+        for b in blocks[i + 1 :]:
             assert not a.overlaps(b), f"{a} overlaps {b}"
 
 
@@ -126,8 +126,11 @@ def test_rnf_s_04_flow_logs_capture_all_traffic_encrypted_and_retained(rec: Reco
     flow = rec.one("aws:ec2/flowLog:FlowLog")
     assert flow.input("trafficType") == "ALL"
     assert flow.input("vpcId") == rec.one("aws:ec2/vpc:Vpc").id
-    groups = [g for g in rec.of_type("aws:cloudwatch/logGroup:LogGroup")
-              if g.state.get("arn") == flow.input("logDestination")]
+    groups = [
+        g
+        for g in rec.of_type("aws:cloudwatch/logGroup:LogGroup")
+        if g.state.get("arn") == flow.input("logDestination")
+    ]
     assert len(groups) == 1, "the flow log must write to a registered log group"
     group = groups[0]
     logs_key = rec.one("aws:kms/key:Key", f"reevo-{rec.stack}-keys-logs")

@@ -27,11 +27,18 @@ def test_rnf_cf_01_database_alarms_watch_the_registered_instance(rec: Recording)
     db = rec.one("aws:rds/instance:Instance")
     found = alarms(rec, "AWS/RDS")
     metrics = {a.input("metricName") for a in found}
-    assert metrics == {"CPUUtilization", "FreeStorageSpace", "FreeableMemory",
-                       "DatabaseConnections", "ReadLatency", "WriteLatency"}
+    assert metrics == {
+        "CPUUtilization",
+        "FreeStorageSpace",
+        "FreeableMemory",
+        "DatabaseConnections",
+        "ReadLatency",
+        "WriteLatency",
+    }
     for alarm in found:
         assert alarm.input("dimensions") == {"DBInstanceIdentifier": db.input("identifier")}, (
-            alarm.urn)
+            alarm.urn
+        )
 
 
 def test_rnf_cf_01_free_storage_threshold_follows_allocated_storage(rec: Recording) -> None:
@@ -48,14 +55,16 @@ def test_rnf_cf_01_every_cache_node_has_alarms(rec: Recording) -> None:
     watched = {a.input("dimensions")["CacheClusterId"] for a in found}
     assert watched == members
     for node in members:
-        metrics = {a.input("metricName") for a in found
-                   if a.input("dimensions")["CacheClusterId"] == node}
+        metrics = {
+            a.input("metricName") for a in found if a.input("dimensions")["CacheClusterId"] == node
+        }
         assert {"EngineCPUUtilization", "DatabaseMemoryUsagePercentage", "Evictions"} <= metrics
 
 
 def test_rnf_cf_01_prod_cache_replicas_alarm_on_replication_lag(prod: Recording) -> None:
-    lagging = [a for a in alarms(prod, "AWS/ElastiCache")
-               if a.input("metricName") == "ReplicationLag"]
+    lagging = [
+        a for a in alarms(prod, "AWS/ElastiCache") if a.input("metricName") == "ReplicationLag"
+    ]
     group = prod.one("aws:elasticache/replicationGroup:ReplicationGroup")
     assert len(lagging) == group.input("numCacheClusters") - 1
 
@@ -97,7 +106,9 @@ def test_rnf_cf_01_load_balancer_and_nodes_have_alarms(rec: Recording) -> None:
     tg = rec.one("aws:lb/targetGroup:TargetGroup")
     [unhealthy] = alarms(rec, "AWS/NetworkELB")
     assert unhealthy.input("dimensions") == {
-        "LoadBalancer": lb.state["arnSuffix"], "TargetGroup": tg.state["arnSuffix"]}
+        "LoadBalancer": lb.state["arnSuffix"],
+        "TargetGroup": tg.state["arnSuffix"],
+    }
     cluster = rec.one("aws:eks/cluster:Cluster")
     group = rec.one("aws:eks/nodeGroup:NodeGroup")
     node_alarms = {a.input("metricName"): a for a in alarms(rec, "ContainerInsights")}
@@ -134,8 +145,9 @@ def test_alerts_reach_the_configured_email(rec: Recording) -> None:
 
 def test_dashboard_shows_the_golden_signals(rec: Recording) -> None:
     dashboard = rec.one("aws:cloudwatch/dashboard:Dashboard")
-    titles = [w["properties"]["title"] for w in json.loads(dashboard.input("dashboardBody"))[
-        "widgets"]]
+    titles = [
+        w["properties"]["title"] for w in json.loads(dashboard.input("dashboardBody"))["widgets"]
+    ]
     for signal in ("Traffic", "Errors", "Latency", "Saturation"):
         assert any(t.startswith(signal) for t in titles), signal
 
@@ -148,8 +160,11 @@ def test_rnf_s_04_container_metrics_logs_are_encrypted_and_bounded(rec: Recordin
     assert group.urn in addon.dependencies, "the agents need nodes to run on"
     logs_key = rec.one("aws:kms/key:Key", f"reevo-{rec.stack}-keys-logs").state["arn"]
     cluster = rec.one("aws:eks/cluster:Cluster").input("name")
-    groups = [g for g in rec.of_type("aws:cloudwatch/logGroup:LogGroup")
-              if str(g.input("name", "")).startswith(f"/aws/containerinsights/{cluster}/")]
+    groups = [
+        g
+        for g in rec.of_type("aws:cloudwatch/logGroup:LogGroup")
+        if str(g.input("name", "")).startswith(f"/aws/containerinsights/{cluster}/")
+    ]
     assert len(groups) == 4
     for g in groups:
         assert g.input("kmsKeyId") == logs_key and g.input("retentionInDays") > 0, g.urn

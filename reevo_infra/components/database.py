@@ -191,7 +191,8 @@ class Database(pulumi.ComponentResource):
             # RDS rejects a monitoring role that does not yet carry its policy, and must find
             # its log groups already made.
             opts=pulumi.ResourceOptions(
-                parent=self, protect=args.protect,
+                parent=self,
+                protect=args.protect,
                 depends_on=[monitoring_policy, *log_groups],
             ),
         )

@@ -69,8 +69,11 @@ class Ingress(pulumi.ComponentResource):
             vpc_id=args.vpc_id,
             deregistration_delay=30,
             health_check=aws.lb.TargetGroupHealthCheckArgs(
-                protocol="TCP", port="traffic-port", interval=10,
-                healthy_threshold=2, unhealthy_threshold=2,
+                protocol="TCP",
+                port="traffic-port",
+                interval=10,
+                healthy_threshold=2,
+                unhealthy_threshold=2,
             ),
             tags=tags(args.tags, child_name(name, "nodes")),
             opts=child,
@@ -81,9 +84,12 @@ class Ingress(pulumi.ComponentResource):
             load_balancer_arn=nlb.arn,
             port=80,
             protocol="TCP",
-            default_actions=[aws.lb.ListenerDefaultActionArgs(
-                type="forward", target_group_arn=target_group.arn,
-            )],
+            default_actions=[
+                aws.lb.ListenerDefaultActionArgs(
+                    type="forward",
+                    target_group_arn=target_group.arn,
+                )
+            ],
             tags=tags(args.tags, child_name(name, "http")),
             opts=child,
         )
@@ -93,10 +99,12 @@ class Ingress(pulumi.ComponentResource):
         self.dns_name = nlb.dns_name
         self.target_group_arn = target_group.arn
         self.target_group_arn_suffix = target_group.arn_suffix
-        self.register_outputs({
-            "load_balancer_arn": self.load_balancer_arn,
-            "dns_name": self.dns_name,
-            "target_group_arn": self.target_group_arn,
-            "load_balancer_arn_suffix": self.load_balancer_arn_suffix,
-            "target_group_arn_suffix": self.target_group_arn_suffix,
-        })
+        self.register_outputs(
+            {
+                "load_balancer_arn": self.load_balancer_arn,
+                "dns_name": self.dns_name,
+                "target_group_arn": self.target_group_arn,
+                "load_balancer_arn_suffix": self.load_balancer_arn_suffix,
+                "target_group_arn_suffix": self.target_group_arn_suffix,
+            }
+        )

@@ -35,47 +35,70 @@ class KeysArgs:
 def key_policy(purpose: str, account_id: str, partition: str, region: str) -> str:
     """The key policy for `purpose`: root stays admin, plus the AWS services that need it."""
     root = f"arn:{partition}:iam::{account_id}:root"
-    statements: list[dict[str, Any]] = [{
-        # Without this the key could lock out every principal, root included.
-        "Sid": "AccountRootAdministers",
-        "Effect": "Allow",
-        "Principal": {"AWS": root},
-        "Action": "kms:*",
-        "Resource": "*",
-    }]
-    use = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*",
-           "kms:DescribeKey"]
-    if purpose == "logs":
-        statements.append({
-            "Sid": "CloudWatchLogsEncrypt",
+    statements: list[dict[str, Any]] = [
+        {
+            # Without this the key could lock out every principal, root included.
+            "Sid": "AccountRootAdministers",
             "Effect": "Allow",
-            "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-            "Action": use,
+            "Principal": {"AWS": root},
+            "Action": "kms:*",
             "Resource": "*",
-            "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
-                                      f"arn:{partition}:logs:{region}:{account_id}:*"}},
-        })
+        }
+    ]
+    use = [
+        "kms:Encrypt*",
+        "kms:Decrypt*",
+        "kms:ReEncrypt*",
+        "kms:GenerateDataKey*",
+        "kms:DescribeKey",
+    ]
+    if purpose == "logs":
+        log_groups = f"arn:{partition}:logs:{region}:{account_id}:*"
+        statements.append(
+            {
+                "Sid": "CloudWatchLogsEncrypt",
+                "Effect": "Allow",
+                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                "Action": use,
+                "Resource": "*",
+                "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
+            }
+        )
     if purpose == "cluster":
         # Managed node groups launch through the Auto Scaling service-linked role, which
         # must be able to use the key to create encrypted EBS volumes.
-        asg_role = (f"arn:{partition}:iam::{account_id}:role/aws-service-role/"
-                    "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling")
+        asg_role = (
+            f"arn:{partition}:iam::{account_id}:role/aws-service-role/"
+            "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+        )
         statements += [
-            {"Sid": "AutoScalingUsesKey", "Effect": "Allow",
-             "Principal": {"AWS": asg_role}, "Action": use, "Resource": "*"},
-            {"Sid": "AutoScalingGrantsForVolumes", "Effect": "Allow",
-             "Principal": {"AWS": asg_role}, "Action": "kms:CreateGrant", "Resource": "*",
-             "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}},
+            {
+                "Sid": "AutoScalingUsesKey",
+                "Effect": "Allow",
+                "Principal": {"AWS": asg_role},
+                "Action": use,
+                "Resource": "*",
+            },
+            {
+                "Sid": "AutoScalingGrantsForVolumes",
+                "Effect": "Allow",
+                "Principal": {"AWS": asg_role},
+                "Action": "kms:CreateGrant",
+                "Resource": "*",
+                "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            },
         ]
     if purpose == "alerts":
-        statements.append({
-            "Sid": "CloudWatchAlarmsPublish",
-            "Effect": "Allow",
-            "Principal": {"Service": "cloudwatch.amazonaws.com"},
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-            "Resource": "*",
-            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-        })
+        statements.append(
+            {
+                "Sid": "CloudWatchAlarmsPublish",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            }
+        )
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
 
 

@@ -123,32 +123,40 @@ class Network(pulumi.ComponentResource):
         self.availability_zones = azs
         self.flow_log_group_arn = flow_log_group.arn
         self.endpoint_security_group_id = endpoint_sg.id
-        self.register_outputs({
-            "vpc_id": self.vpc_id,
-            "public_subnet_ids": self.public_subnet_ids,
-            "app_subnet_ids": self.app_subnet_ids,
-            "data_subnet_ids": self.data_subnet_ids,
-            "flow_log_group_arn": self.flow_log_group_arn,
-            "endpoint_security_group_id": self.endpoint_security_group_id,
-        })
+        self.register_outputs(
+            {
+                "vpc_id": self.vpc_id,
+                "public_subnet_ids": self.public_subnet_ids,
+                "app_subnet_ids": self.app_subnet_ids,
+                "data_subnet_ids": self.data_subnet_ids,
+                "flow_log_group_arn": self.flow_log_group_arn,
+                "endpoint_security_group_id": self.endpoint_security_group_id,
+            }
+        )
 
     def _subnets(
-        self, tier: str, blocks: Sequence[object], azs: Sequence[str], vpc: aws.ec2.Vpc,
+        self,
+        tier: str,
+        blocks: Sequence[object],
+        azs: Sequence[str],
+        vpc: aws.ec2.Vpc,
         extra_tags: Mapping[str, str],
     ) -> list[aws.ec2.Subnet]:
         subnets = []
         for block, az in zip(blocks, azs, strict=True):
             subnet_name = child_name(self._name, tier, az)
-            subnets.append(aws.ec2.Subnet(
-                subnet_name,
-                vpc_id=vpc.id,
-                cidr_block=str(block),
-                availability_zone=az,
-                # Only the public tier may hand out public addresses (RNF-S-04).
-                map_public_ip_on_launch=tier == "public",
-                tags=tags(self._args.tags, subnet_name, Tier=tier, **extra_tags),
-                opts=pulumi.ResourceOptions(parent=self),
-            ))
+            subnets.append(
+                aws.ec2.Subnet(
+                    subnet_name,
+                    vpc_id=vpc.id,
+                    cidr_block=str(block),
+                    availability_zone=az,
+                    # Only the public tier may hand out public addresses (RNF-S-04).
+                    map_public_ip_on_launch=tier == "public",
+                    tags=tags(self._args.tags, subnet_name, Tier=tier, **extra_tags),
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+            )
         return subnets
 
     def _route_table(self, role: str, vpc: aws.ec2.Vpc) -> aws.ec2.RouteTable:
@@ -172,7 +180,9 @@ class Network(pulumi.ComponentResource):
             )
 
     def _nat_gateways(
-        self, public: Sequence[aws.ec2.Subnet], azs: Sequence[str],
+        self,
+        public: Sequence[aws.ec2.Subnet],
+        azs: Sequence[str],
         igw: aws.ec2.InternetGateway,
     ) -> list[aws.ec2.NatGateway]:
         count = len(azs) if self._args.nat_per_az else 1
@@ -185,15 +195,17 @@ class Network(pulumi.ComponentResource):
                 tags=tags(self._args.tags, child_name(nat_name, "eip")),
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            nats.append(aws.ec2.NatGateway(
-                nat_name,
-                allocation_id=eip.allocation_id,
-                subnet_id=subnet.id,
-                connectivity_type="public",
-                tags=tags(self._args.tags, nat_name),
-                # A public NAT gateway cannot pass traffic until the VPC has its gateway.
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
-            ))
+            nats.append(
+                aws.ec2.NatGateway(
+                    nat_name,
+                    allocation_id=eip.allocation_id,
+                    subnet_id=subnet.id,
+                    connectivity_type="public",
+                    tags=tags(self._args.tags, nat_name),
+                    # A public NAT gateway cannot pass traffic until the VPC has its gateway.
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
+                )
+            )
         return nats
 
     def _flow_logs(self, vpc: aws.ec2.Vpc) -> aws.cloudwatch.LogGroup:
@@ -208,29 +220,42 @@ class Network(pulumi.ComponentResource):
         )
         role = aws.iam.Role(
             child_name(log_name, "role"),
-            assume_role_policy=json.dumps({
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Effect": "Allow",
-                    "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                }],
-            }),
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
             tags=tags(self._args.tags, child_name(log_name, "role")),
             opts=child,
         )
         aws.iam.RolePolicy(
             child_name(log_name, "policy"),
             role=role.id,
-            policy=group.arn.apply(lambda arn: json.dumps({
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Effect": "Allow",
-                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents",
-                               "logs:DescribeLogStreams"],
-                    "Resource": [arn, f"{arn}:*"],
-                }],
-            })),
+            policy=group.arn.apply(
+                lambda arn: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": [
+                                    "logs:CreateLogStream",
+                                    "logs:PutLogEvents",
+                                    "logs:DescribeLogStreams",
+                                ],
+                                "Resource": [arn, f"{arn}:*"],
+                            }
+                        ],
+                    }
+                )
+            ),
             opts=child,
         )
         aws.ec2.FlowLog(
@@ -247,7 +272,9 @@ class Network(pulumi.ComponentResource):
         return group
 
     def _endpoints(
-        self, vpc: aws.ec2.Vpc, app: Sequence[aws.ec2.Subnet],
+        self,
+        vpc: aws.ec2.Vpc,
+        app: Sequence[aws.ec2.Subnet],
         route_tables: Sequence[aws.ec2.RouteTable],
     ) -> aws.ec2.SecurityGroup:
         child = pulumi.ResourceOptions(parent=self)

@@ -128,17 +128,29 @@ class Observability(pulumi.ComponentResource):
 
         self.alarm_arns = [a.arn for a in alarms]
         self.dashboard_name = dashboard.dashboard_name
-        self.register_outputs({
-            "topic_arn": self.topic_arn,
-            "alarm_arns": self.alarm_arns,
-            "dashboard_name": self.dashboard_name,
-        })
+        self.register_outputs(
+            {
+                "topic_arn": self.topic_arn,
+                "alarm_arns": self.alarm_arns,
+                "dashboard_name": self.dashboard_name,
+            }
+        )
 
     def _alarm(
-        self, suffix: str, *, namespace: str, metric: str,
-        dimensions: Mapping[str, pulumi.Input[str]], threshold: float, comparison: str,
-        description: str, statistic: str | None = "Average", extended: str | None = None,
-        period: int = 300, periods: int = 3, missing: str = "missing",
+        self,
+        suffix: str,
+        *,
+        namespace: str,
+        metric: str,
+        dimensions: Mapping[str, pulumi.Input[str]],
+        threshold: float,
+        comparison: str,
+        description: str,
+        statistic: str | None = "Average",
+        extended: str | None = None,
+        period: int = 300,
+        periods: int = 3,
+        missing: str = "missing",
     ) -> aws.cloudwatch.MetricAlarm:
         alarm_name = child_name(self._name, suffix)
         return aws.cloudwatch.MetricAlarm(
@@ -168,24 +180,60 @@ class Observability(pulumi.ComponentResource):
         above, below = "GreaterThanThreshold", "LessThanThreshold"
         rds = "AWS/RDS"
         return [
-            self._alarm("rds-cpu", namespace=rds, metric="CPUUtilization", dimensions=dims,
-                        threshold=t.rds_cpu_percent, comparison=above,
-                        description="PostgreSQL CPU is high"),
-            self._alarm("rds-free-storage", namespace=rds, metric="FreeStorageSpace",
-                        dimensions=dims, threshold=free_bytes, comparison=below,
-                        description="PostgreSQL is running out of storage"),
-            self._alarm("rds-freeable-memory", namespace=rds, metric="FreeableMemory",
-                        dimensions=dims, threshold=t.rds_freeable_memory_mib * 1024**2,
-                        comparison=below, description="PostgreSQL is short of memory"),
-            self._alarm("rds-connections", namespace=rds, metric="DatabaseConnections",
-                        dimensions=dims, threshold=t.rds_max_connections, comparison=above,
-                        description="PostgreSQL connections near the limit"),
-            self._alarm("rds-read-latency", namespace=rds, metric="ReadLatency",
-                        dimensions=dims, threshold=t.rds_latency_seconds, comparison=above,
-                        description="PostgreSQL reads are slow"),
-            self._alarm("rds-write-latency", namespace=rds, metric="WriteLatency",
-                        dimensions=dims, threshold=t.rds_latency_seconds, comparison=above,
-                        description="PostgreSQL writes are slow"),
+            self._alarm(
+                "rds-cpu",
+                namespace=rds,
+                metric="CPUUtilization",
+                dimensions=dims,
+                threshold=t.rds_cpu_percent,
+                comparison=above,
+                description="PostgreSQL CPU is high",
+            ),
+            self._alarm(
+                "rds-free-storage",
+                namespace=rds,
+                metric="FreeStorageSpace",
+                dimensions=dims,
+                threshold=free_bytes,
+                comparison=below,
+                description="PostgreSQL is running out of storage",
+            ),
+            self._alarm(
+                "rds-freeable-memory",
+                namespace=rds,
+                metric="FreeableMemory",
+                dimensions=dims,
+                threshold=t.rds_freeable_memory_mib * 1024**2,
+                comparison=below,
+                description="PostgreSQL is short of memory",
+            ),
+            self._alarm(
+                "rds-connections",
+                namespace=rds,
+                metric="DatabaseConnections",
+                dimensions=dims,
+                threshold=t.rds_max_connections,
+                comparison=above,
+                description="PostgreSQL connections near the limit",
+            ),
+            self._alarm(
+                "rds-read-latency",
+                namespace=rds,
+                metric="ReadLatency",
+                dimensions=dims,
+                threshold=t.rds_latency_seconds,
+                comparison=above,
+                description="PostgreSQL reads are slow",
+            ),
+            self._alarm(
+                "rds-write-latency",
+                namespace=rds,
+                metric="WriteLatency",
+                dimensions=dims,
+                threshold=t.rds_latency_seconds,
+                comparison=above,
+                description="PostgreSQL writes are slow",
+            ),
         ]
 
     def _cache_alarms(self) -> list[aws.cloudwatch.MetricAlarm]:
@@ -195,26 +243,48 @@ class Observability(pulumi.ComponentResource):
         for i, node in enumerate(w.cache_member_ids):
             dims = {"CacheClusterId": node}
             alarms += [
-                self._alarm(f"cache-{i}-cpu", namespace="AWS/ElastiCache",
-                            metric="EngineCPUUtilization", dimensions=dims,
-                            threshold=t.cache_cpu_percent, comparison=above,
-                            description="Cache engine CPU is high"),
-                self._alarm(f"cache-{i}-memory", namespace="AWS/ElastiCache",
-                            metric="DatabaseMemoryUsagePercentage", dimensions=dims,
-                            threshold=t.cache_memory_percent, comparison=above,
-                            description="Cache memory is nearly full"),
-                self._alarm(f"cache-{i}-evictions", namespace="AWS/ElastiCache",
-                            metric="Evictions", dimensions=dims, statistic="Sum",
-                            threshold=t.cache_evictions, comparison=above,
-                            description="Cache is evicting marketplace keys"),
+                self._alarm(
+                    f"cache-{i}-cpu",
+                    namespace="AWS/ElastiCache",
+                    metric="EngineCPUUtilization",
+                    dimensions=dims,
+                    threshold=t.cache_cpu_percent,
+                    comparison=above,
+                    description="Cache engine CPU is high",
+                ),
+                self._alarm(
+                    f"cache-{i}-memory",
+                    namespace="AWS/ElastiCache",
+                    metric="DatabaseMemoryUsagePercentage",
+                    dimensions=dims,
+                    threshold=t.cache_memory_percent,
+                    comparison=above,
+                    description="Cache memory is nearly full",
+                ),
+                self._alarm(
+                    f"cache-{i}-evictions",
+                    namespace="AWS/ElastiCache",
+                    metric="Evictions",
+                    dimensions=dims,
+                    statistic="Sum",
+                    threshold=t.cache_evictions,
+                    comparison=above,
+                    description="Cache is evicting marketplace keys",
+                ),
             ]
             if i > 0:
                 # Only replicas report ReplicationLag.
-                alarms.append(self._alarm(
-                    f"cache-{i}-replication-lag", namespace="AWS/ElastiCache",
-                    metric="ReplicationLag", dimensions=dims,
-                    threshold=t.cache_replication_lag_seconds, comparison=above,
-                    description="Cache replica is lagging"))
+                alarms.append(
+                    self._alarm(
+                        f"cache-{i}-replication-lag",
+                        namespace="AWS/ElastiCache",
+                        metric="ReplicationLag",
+                        dimensions=dims,
+                        threshold=t.cache_replication_lag_seconds,
+                        comparison=above,
+                        description="Cache replica is lagging",
+                    )
+                )
         return alarms
 
     def _api_dims(self) -> dict[str, pulumi.Input[str]]:
@@ -225,37 +295,71 @@ class Observability(pulumi.ComponentResource):
         t = self._args.thresholds
         return [
             # 5XXError's Average over a period is the fraction of requests that failed.
-            self._alarm("api-5xx-rate", namespace="AWS/ApiGateway", metric="5XXError",
-                        dimensions=self._api_dims(), threshold=t.api_5xx_percent / 100,
-                        comparison="GreaterThanThreshold", missing="notBreaching",
-                        description="API 5XX rate is high"),
-            self._alarm("api-p99-latency", namespace="AWS/ApiGateway", metric="Latency",
-                        dimensions=self._api_dims(), statistic=None, extended="p99",
-                        threshold=t.api_p99_latency_ms, comparison="GreaterThanThreshold",
-                        missing="notBreaching", description="API p99 latency is high"),
+            self._alarm(
+                "api-5xx-rate",
+                namespace="AWS/ApiGateway",
+                metric="5XXError",
+                dimensions=self._api_dims(),
+                threshold=t.api_5xx_percent / 100,
+                comparison="GreaterThanThreshold",
+                missing="notBreaching",
+                description="API 5XX rate is high",
+            ),
+            self._alarm(
+                "api-p99-latency",
+                namespace="AWS/ApiGateway",
+                metric="Latency",
+                dimensions=self._api_dims(),
+                statistic=None,
+                extended="p99",
+                threshold=t.api_p99_latency_ms,
+                comparison="GreaterThanThreshold",
+                missing="notBreaching",
+                description="API p99 latency is high",
+            ),
         ]
 
     def _platform_alarms(self) -> list[aws.cloudwatch.MetricAlarm]:
         w = self._args.watched
         return [
-            self._alarm("nlb-unhealthy-targets", namespace="AWS/NetworkELB",
-                        metric="UnHealthyHostCount", statistic="Maximum",
-                        dimensions={"LoadBalancer": w.load_balancer_arn_suffix,
-                                    "TargetGroup": w.target_group_arn_suffix},
-                        threshold=0, comparison="GreaterThanThreshold", periods=2,
-                        description="Nodes behind the internal load balancer are unhealthy"),
+            self._alarm(
+                "nlb-unhealthy-targets",
+                namespace="AWS/NetworkELB",
+                metric="UnHealthyHostCount",
+                statistic="Maximum",
+                dimensions={
+                    "LoadBalancer": w.load_balancer_arn_suffix,
+                    "TargetGroup": w.target_group_arn_suffix,
+                },
+                threshold=0,
+                comparison="GreaterThanThreshold",
+                periods=2,
+                description="Nodes behind the internal load balancer are unhealthy",
+            ),
             # No data means the agents or the nodes are gone, which is itself an outage.
-            self._alarm("nodes-below-minimum", namespace="ContainerInsights",
-                        metric="cluster_node_count", statistic="Minimum",
-                        dimensions={"ClusterName": w.cluster_name},
-                        threshold=w.node_min_size, comparison="LessThanThreshold",
-                        periods=2, missing="breaching",
-                        description="Fewer nodes than the node group's minimum"),
-            self._alarm("nodes-failed", namespace="ContainerInsights",
-                        metric="cluster_failed_node_count", statistic="Maximum",
-                        dimensions={"ClusterName": w.cluster_name}, threshold=0,
-                        comparison="GreaterThanThreshold", periods=2,
-                        description="A node is failing its health checks"),
+            self._alarm(
+                "nodes-below-minimum",
+                namespace="ContainerInsights",
+                metric="cluster_node_count",
+                statistic="Minimum",
+                dimensions={"ClusterName": w.cluster_name},
+                threshold=w.node_min_size,
+                comparison="LessThanThreshold",
+                periods=2,
+                missing="breaching",
+                description="Fewer nodes than the node group's minimum",
+            ),
+            self._alarm(
+                "nodes-failed",
+                namespace="ContainerInsights",
+                metric="cluster_failed_node_count",
+                statistic="Maximum",
+                dimensions={"ClusterName": w.cluster_name},
+                threshold=0,
+                comparison="GreaterThanThreshold",
+                periods=2,
+                description="A node is failing its health checks",
+            ),
         ]
 
     def _burn_alarm(self, window: str, period: int, threshold: float) -> aws.cloudwatch.MetricAlarm:
@@ -267,8 +371,11 @@ class Observability(pulumi.ComponentResource):
                 id=qid,
                 return_data=False,
                 metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
-                    namespace="AWS/ApiGateway", metric_name=metric, period=period,
-                    stat="Sum", dimensions=self._api_dims(),
+                    namespace="AWS/ApiGateway",
+                    metric_name=metric,
+                    period=period,
+                    stat="Sum",
+                    dimensions=self._api_dims(),
                 ),
             )
 
@@ -309,7 +416,7 @@ class Observability(pulumi.ComponentResource):
                 alarm_name=f"{composite}-burn",
                 alarm_description=f"99.9% availability SLO: {severity} error-budget burn",
                 alarm_rule=pulumi.Output.format(
-                    "ALARM(\"{0}\") AND ALARM(\"{1}\")", long_alarm.name, short_alarm.name
+                    'ALARM("{0}") AND ALARM("{1}")', long_alarm.name, short_alarm.name
                 ),
                 alarm_actions=self._actions,
                 ok_actions=self._actions,
@@ -325,7 +432,8 @@ class Observability(pulumi.ComponentResource):
             aws.cloudwatch.LogGroup(
                 log_name,
                 name=pulumi.Output.concat(
-                    "/aws/containerinsights/", a.watched.cluster_name, "/", group),
+                    "/aws/containerinsights/", a.watched.cluster_name, "/", group
+                ),
                 retention_in_days=a.log_retention_days,
                 kms_key_id=a.logs_key_arn,
                 tags=tags(a.tags, log_name),
@@ -336,8 +444,9 @@ class Observability(pulumi.ComponentResource):
         trust = pulumi.Output.all(a.oidc_provider_arn, a.oidc_issuer).apply(
             lambda v: eks.irsa_trust_policy(v[0], v[1], "amazon-cloudwatch", "cloudwatch-agent")
         )
-        role = aws.iam.Role(role_name, assume_role_policy=trust,
-                            tags=tags(a.tags, role_name), opts=child)
+        role = aws.iam.Role(
+            role_name, assume_role_policy=trust, tags=tags(a.tags, role_name), opts=child
+        )
         for policy in ("CloudWatchAgentServerPolicy", "AWSXrayWriteOnlyAccess"):
             aws.iam.RolePolicyAttachment(
                 child_name(role_name, policy.lower()),
@@ -365,32 +474,80 @@ class Observability(pulumi.ComponentResource):
             api_dims = ["ApiName", api, "Stage", stage]
 
             def widget(title: str, metrics: list[list[Any]], stat: str = "Average") -> dict:
-                return {"type": "metric", "width": 12, "height": 6, "properties": {
-                    "title": title, "region": region, "stat": stat, "period": 60,
-                    "metrics": metrics}}
+                return {
+                    "type": "metric",
+                    "width": 12,
+                    "height": 6,
+                    "properties": {
+                        "title": title,
+                        "region": region,
+                        "stat": stat,
+                        "period": 60,
+                        "metrics": metrics,
+                    },
+                }
 
-            return json.dumps({"widgets": [
-                widget("Traffic: API requests", [["AWS/ApiGateway", "Count", *api_dims]],
-                       "Sum"),
-                widget("Errors: API 4XX and 5XX", [
-                    ["AWS/ApiGateway", "5XXError", *api_dims],
-                    ["AWS/ApiGateway", "4XXError", *api_dims]], "Sum"),
-                widget("Latency: API p50 / p99", [
-                    ["AWS/ApiGateway", "Latency", *api_dims, {"stat": "p50"}],
-                    ["AWS/ApiGateway", "Latency", *api_dims, {"stat": "p99"}]]),
-                widget("Saturation: database", [
-                    ["AWS/RDS", "CPUUtilization", "DBInstanceIdentifier", db],
-                    ["AWS/RDS", "DatabaseConnections", "DBInstanceIdentifier", db]]),
-                widget("Saturation: cache", [
-                    ["AWS/ElastiCache", "EngineCPUUtilization", "CacheClusterId", n]
-                    for n in nodes]),
-                widget("Health: nodes and targets", [
-                    ["ContainerInsights", "cluster_node_count", "ClusterName", cluster],
-                    ["AWS/NetworkELB", "UnHealthyHostCount", "LoadBalancer", lb,
-                     "TargetGroup", tg]], "Maximum"),
-            ]}, sort_keys=True)
+            return json.dumps(
+                {
+                    "widgets": [
+                        widget(
+                            "Traffic: API requests", [["AWS/ApiGateway", "Count", *api_dims]], "Sum"
+                        ),
+                        widget(
+                            "Errors: API 4XX and 5XX",
+                            [
+                                ["AWS/ApiGateway", "5XXError", *api_dims],
+                                ["AWS/ApiGateway", "4XXError", *api_dims],
+                            ],
+                            "Sum",
+                        ),
+                        widget(
+                            "Latency: API p50 / p99",
+                            [
+                                ["AWS/ApiGateway", "Latency", *api_dims, {"stat": "p50"}],
+                                ["AWS/ApiGateway", "Latency", *api_dims, {"stat": "p99"}],
+                            ],
+                        ),
+                        widget(
+                            "Saturation: database",
+                            [
+                                ["AWS/RDS", "CPUUtilization", "DBInstanceIdentifier", db],
+                                ["AWS/RDS", "DatabaseConnections", "DBInstanceIdentifier", db],
+                            ],
+                        ),
+                        widget(
+                            "Saturation: cache",
+                            [
+                                ["AWS/ElastiCache", "EngineCPUUtilization", "CacheClusterId", n]
+                                for n in nodes
+                            ],
+                        ),
+                        widget(
+                            "Health: nodes and targets",
+                            [
+                                ["ContainerInsights", "cluster_node_count", "ClusterName", cluster],
+                                [
+                                    "AWS/NetworkELB",
+                                    "UnHealthyHostCount",
+                                    "LoadBalancer",
+                                    lb,
+                                    "TargetGroup",
+                                    tg,
+                                ],
+                            ],
+                            "Maximum",
+                        ),
+                    ]
+                },
+                sort_keys=True,
+            )
 
         return pulumi.Output.all(
-            w.db_instance_id, w.api_name, w.stage_name, w.load_balancer_arn_suffix,
-            w.target_group_arn_suffix, w.cluster_name, *w.cache_member_ids,
+            w.db_instance_id,
+            w.api_name,
+            w.stage_name,
+            w.load_balancer_arn_suffix,
+            w.target_group_arn_suffix,
+            w.cluster_name,
+            *w.cache_member_ids,
         ).apply(build)
