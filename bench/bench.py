@@ -40,6 +40,19 @@ def main() -> int:
     for stack in ("dev", "prod"):
         timed(f"evaluate {stack} (again)", lambda s=stack: offline.evaluate(s))
 
+    # Evaluation cost per service should stay flat: each service adds the same objects.
+    base = offline.stack_config("dev")
+    for count in (3, 6, 12, 24):
+        services = [
+            {"name": f"svc{i}", "imageTag": "0.1.0", "minReplicas": 1, "maxReplicas": 3}
+            for i in range(count)
+        ]
+        config = {**base, "reevo:services": services}
+        timed(
+            f"evaluate dev with {count:>2} services",
+            lambda c=config: offline.evaluate("dev", config=c),
+        )
+
     start = time.perf_counter()
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider"],
