@@ -9,11 +9,12 @@ database and an EKS cluster (15-20 minutes each) are created side by side.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pulumi
 import pulumi_aws as aws
 
+from reevo_infra.naming import child_name
 from reevo_infra.naming import tags as name_tags
 
 
@@ -42,3 +43,39 @@ def admit(
         tags=name_tags(tags, name),
         opts=opts,
     )
+
+
+def closed_security_group(
+    name: str,
+    *,
+    vpc_id: pulumi.Input[str],
+    port: int,
+    service: str,
+    clients: Sequence[pulumi.Input[str]],
+    tags: Mapping[str, str],
+    parent: pulumi.Resource,
+) -> aws.ec2.SecurityGroup:
+    """A data store's security group: no inline rules, and TCP `port` from `clients` only.
+
+    Each client gets its own rule resource (`{name}-from-{i}`), so the store behind the group
+    never waits for a client to exist.
+    """
+    opts = pulumi.ResourceOptions(parent=parent)
+    group = aws.ec2.SecurityGroup(
+        name,
+        vpc_id=vpc_id,
+        description=f"{name}: {service} from admitted security groups only",
+        tags=name_tags(tags, name),
+        opts=opts,
+    )
+    for i, source in enumerate(clients):
+        admit(
+            child_name(name, "from", i),
+            security_group_id=group.id,
+            source_security_group_id=source,
+            port=port,
+            description=f"{service} from an admitted client group",
+            tags=tags,
+            opts=opts,
+        )
+    return group

@@ -7,13 +7,14 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pulumi
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StringConstraints,
     ValidationError,
     field_validator,
     model_validator,
@@ -33,32 +34,12 @@ NAMESPACE = "reevo"
 
 # CloudWatch Logs accepts only these retention values; 0 would mean "never expire", which
 # LGPD art. 16 rules out for personal data.
-LOG_RETENTION_DAYS = frozenset(
-    {
-        1,
-        3,
-        5,
-        7,
-        14,
-        30,
-        60,
-        90,
-        120,
-        150,
-        180,
-        365,
-        400,
-        545,
-        731,
-        1096,
-        1827,
-        2192,
-        2557,
-        2922,
-        3288,
-        3653,
-    }
-)
+# fmt: off
+LOG_RETENTION_DAYS = frozenset((
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+))
+# fmt: on
 _WINDOW = re.compile(
     r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)"
     r"-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)$"
@@ -74,6 +55,11 @@ _DOCKER_BRIDGE = ipaddress.IPv4Network("172.17.0.0/16")
 # What IAM, RDS and ElastiCache accept in a tag value.
 _TAG_VALUE = r"^[A-Za-z0-9À-ÿ _.:/=+\-@]+$"
 _DOMAIN = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+
+# Backup and snapshot windows are daily (UTC), maintenance windows weekly; RDS and ElastiCache
+# take the same formats.
+DailyWindow = Annotated[str, StringConstraints(pattern=_DAILY_WINDOW.pattern)]
+WeeklyWindow = Annotated[str, StringConstraints(pattern=_WINDOW.pattern)]
 
 
 class ConfigError(pulumi.RunError):
@@ -141,8 +127,10 @@ class DatabaseConfig(_Model):
     max_allocated_storage: int = Field(200, le=65536, description="autoscaling ceiling, GiB")
     multi_az: bool = Field(True, description="standby in another AZ; prod requires it")
     backup_retention_days: int = Field(7, ge=0, le=35)
-    backup_window: str = Field("05:00-06:00", description="UTC; 02:00-03:00 in Brasilia")
-    maintenance_window: str = Field("sun:06:30-sun:07:30", description="UTC, after backups")
+    backup_window: DailyWindow = Field("05:00-06:00", description="UTC; 02:00-03:00 in Brasilia")
+    maintenance_window: WeeklyWindow = Field(
+        "sun:06:30-sun:07:30", description="UTC, after backups"
+    )
     deletion_protection: bool = Field(True)
     final_snapshot: bool = Field(True, description="snapshot on delete; prod requires it")
     performance_insights_retention_days: int = Field(7, description="7, or a multiple of 31")
@@ -169,20 +157,6 @@ class DatabaseConfig(_Model):
                     )
         return data
 
-    @field_validator("backup_window")
-    @classmethod
-    def _daily_window(cls, value: str) -> str:
-        if not _DAILY_WINDOW.match(value):
-            raise ValueError("must look like hh:mm-hh:mm (UTC)")
-        return value
-
-    @field_validator("maintenance_window")
-    @classmethod
-    def _weekly_window(cls, value: str) -> str:
-        if not _WINDOW.match(value):
-            raise ValueError("must look like ddd:hh:mm-ddd:hh:mm (UTC)")
-        return value
-
     @field_validator("performance_insights_retention_days")
     @classmethod
     def _pi_retention(cls, value: int) -> int:
@@ -203,22 +177,8 @@ class CacheConfig(_Model):
     multi_az: bool = Field(True)
     transit_encryption: bool = Field(True, description="TLS; the AUTH token requires it")
     snapshot_retention_days: int = Field(7, ge=0, le=35)
-    snapshot_window: str = Field("04:00-05:00", description="UTC, daily")
-    maintenance_window: str = Field("sun:07:30-sun:08:30", description="UTC")
-
-    @field_validator("snapshot_window")
-    @classmethod
-    def _daily_window(cls, value: str) -> str:
-        if not _DAILY_WINDOW.match(value):
-            raise ValueError("must look like hh:mm-hh:mm (UTC)")
-        return value
-
-    @field_validator("maintenance_window")
-    @classmethod
-    def _weekly_window(cls, value: str) -> str:
-        if not _WINDOW.match(value):
-            raise ValueError("must look like ddd:hh:mm-ddd:hh:mm (UTC)")
-        return value
+    snapshot_window: DailyWindow = Field("04:00-05:00", description="UTC, daily")
+    maintenance_window: WeeklyWindow = Field("sun:07:30-sun:08:30", description="UTC")
 
 
 class ClusterConfig(_Model):

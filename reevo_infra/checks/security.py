@@ -19,7 +19,6 @@ from reevo_infra.checks.view import (
     FLOW_LOG,
     IGW,
     LOG_GROUP,
-    LOG_RETENTION_DAYS,
     NETWORK_POLICY,
     NODE_GROUP,
     RDS,
@@ -46,6 +45,7 @@ from reevo_infra.checks.view import (
     routes_of,
     subnet_tier,
 )
+from reevo_infra.config import LOG_RETENTION_DAYS
 
 
 def region(_t: str, props: Mapping[str, Any], _env: str) -> str | None:

@@ -155,35 +155,6 @@ ALLOWED_REGIONS = frozenset({"sa-east-1"})
 """LGPD data residency (RNF-S-04). A stack in another region needs this changed on purpose."""
 
 
-# CloudWatch's retention values; a missing or 0 retention means "never expire" (LGPD art. 16).
-LOG_RETENTION_DAYS = frozenset(
-    {
-        1,
-        3,
-        5,
-        7,
-        14,
-        30,
-        60,
-        90,
-        120,
-        150,
-        180,
-        365,
-        400,
-        545,
-        731,
-        1096,
-        1827,
-        2192,
-        2557,
-        2922,
-        3288,
-        3653,
-    }
-)
-
-
 REQUIRED_TAGS = ("Environment", "Owner", "DataClassification")
 
 

@@ -17,7 +17,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from reevo_infra.access import admit
+from reevo_infra.access import closed_security_group
 from reevo_infra.naming import child_name, tags
 
 PORT = 6379
@@ -110,23 +110,15 @@ class Cache(pulumi.ComponentResource):
             opts=child,
         )
 
-        security_group = aws.ec2.SecurityGroup(
+        security_group = closed_security_group(
             child_name(name, "sg"),
             vpc_id=args.vpc_id,
-            description=f"{name}: Valkey from admitted security groups only",
-            tags=tags(args.tags, child_name(name, "sg")),
-            opts=child,
+            port=PORT,
+            service="Valkey",
+            clients=args.client_security_group_ids,
+            tags=args.tags,
+            parent=self,
         )
-        for i, source in enumerate(args.client_security_group_ids):
-            admit(
-                child_name(name, "sg", "from", i),
-                security_group_id=security_group.id,
-                source_security_group_id=source,
-                port=PORT,
-                description="Valkey from an admitted client group",
-                tags=args.tags,
-                opts=child,
-            )
 
         token = random.RandomPassword(
             child_name(name, "auth-token"),

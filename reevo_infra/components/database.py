@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from reevo_infra.access import admit
+from reevo_infra.access import closed_security_group
 from reevo_infra.naming import child_name, tags
 
 PORT = 5432
@@ -112,23 +112,15 @@ class Database(pulumi.ComponentResource):
             opts=child,
         )
 
-        security_group = aws.ec2.SecurityGroup(
+        security_group = closed_security_group(
             child_name(name, "sg"),
             vpc_id=args.vpc_id,
-            description=f"{name}: PostgreSQL from admitted security groups only",
-            tags=tags(args.tags, child_name(name, "sg")),
-            opts=child,
+            port=PORT,
+            service="PostgreSQL",
+            clients=args.client_security_group_ids,
+            tags=args.tags,
+            parent=self,
         )
-        for i, source in enumerate(args.client_security_group_ids):
-            admit(
-                child_name(name, "sg", "from", i),
-                security_group_id=security_group.id,
-                source_security_group_id=source,
-                port=PORT,
-                description="PostgreSQL from an admitted client group",
-                tags=args.tags,
-                opts=child,
-            )
 
         monitoring_role, monitoring_policy = self._monitoring_role(name, args)
 
