@@ -30,6 +30,8 @@ from pulumi.runtime.mocks import (
 )
 from pulumi.runtime.stack import run_in_stack
 
+from reevo_infra.config import ConfigError
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROJECT = "reevo"
 ACCOUNT = "123456789012"
@@ -215,8 +217,10 @@ class FakeCloud(Mocks):
                 "status": "ACTIVE",
             }
         if typ == "aws:eks/nodeGroup:NodeGroup":
+            group = state.get("nodeGroupName") or f"{name}-{_hex(name, n=7)}"
             return {
-                "resources": [{"autoscalingGroups": [{"name": f"eks-{physical}-{short}"}]}],
+                "nodeGroupName": group,
+                "resources": [{"autoscalingGroups": [{"name": f"eks-{group}-{short}"}]}],
                 "status": "ACTIVE",
             }
         if typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider" and state.get("url"):
@@ -301,6 +305,17 @@ class Registration:
         return self.provider.rsplit("::", 1)[0]
 
 
+def _whole_numbers(value: Any) -> Any:
+    """The wire format carries every number as a double; give whole ones back as ints."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(v) for v in value]
+    return value
+
+
 def _secret_keys(struct: Any) -> frozenset[str]:
     raw = json_format.MessageToDict(struct)
 
@@ -338,7 +353,7 @@ class RecordingMonitor(MockMonitor):
             provider=request.provider,
             protect=bool(request.protect),
             dependencies=sorted(request.dependencies),
-            inputs=dict(inputs),
+            inputs=_whole_numbers(dict(inputs)),
             secret_inputs=_secret_keys(request.object),
             options={
                 "deleteBeforeReplace": request.deleteBeforeReplace,
@@ -348,17 +363,17 @@ class RecordingMonitor(MockMonitor):
                 "replaceOnChanges": sorted(request.replaceOnChanges),
                 "deletedWith": request.deletedWith,
             },
-            state=dict(registered.state) if registered else {},
+            state=_whole_numbers(dict(registered.state)) if registered else {},
         )
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         outputs = rpc.deserialize_properties(request.outputs)
         if request.urn.split("::")[2] == "pulumi:pulumi:Stack":
-            self.stack_outputs = dict(outputs)
+            self.stack_outputs = _whole_numbers(dict(outputs))
             self.secret_outputs = _secret_keys(request.outputs)
         elif request.urn in self.registrations:
-            self.registrations[request.urn].outputs = dict(outputs)
+            self.registrations[request.urn].outputs = _whole_numbers(dict(outputs))
         return super().RegisterResourceOutputs(request)
 
 
@@ -418,8 +433,15 @@ def stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
     path = project_dir / f"Pulumi.{stack}.yaml"
     if not path.exists():
         raise FileNotFoundError(f"no stack file {path.name} in {project_dir}")
-    document = yaml.safe_load(path.read_text()) or {}
-    return dict(document.get("config") or {})
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        reason = str(err).replace("\n", " ")
+        raise ConfigError([f"{path.name}: not valid YAML: {reason}"]) from None
+    config = document.get("config") if isinstance(document, dict) else None
+    if not isinstance(config or {}, dict):
+        raise ConfigError([f"{path.name}: `config` must map keys to values"])
+    return dict(config or {})
 
 
 def _flatten(config: Mapping[str, Any]) -> dict[str, str]:
@@ -479,7 +501,11 @@ def evaluate(
         loop.close()
         asyncio.set_event_loop(None)
 
-    resources = [r for r in monitor.registrations.values() if r.type != "pulumi:pulumi:Stack"]
+    # Registration order follows the event loop and varies from run to run; URN order does not.
+    resources = sorted(
+        (r for r in monitor.registrations.values() if r.type != "pulumi:pulumi:Stack"),
+        key=lambda r: r.urn,
+    )
     return Recording(
         stack=stack,
         config=merged,

@@ -313,6 +313,17 @@ def to_markdown(plan: PlanDiff) -> str:
     return "\n".join([*lines, "", "```diff", *_body(plan), "```"])
 
 
+def load_snapshot(path: Path) -> dict[str, Any]:
+    """A snapshot written by `preview --json`, or ValueError naming the file and the flaw."""
+    try:
+        snapshot = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: not JSON: {err}") from None
+    if not isinstance(snapshot, dict) or not {"stack", "resources"} <= snapshot.keys():
+        raise ValueError(f"{path}: not a `preview --json` snapshot (no stack and resources)")
+    return snapshot
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m reevo_infra.plandiff",
@@ -331,9 +342,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        base, head = (json.loads(p.read_text()) for p in (args.base, args.head))
+        base, head = (load_snapshot(p) for p in (args.base, args.head))
     except (OSError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    if base["stack"] != head["stack"]:
+        print(f"error: {args.base} is stack {base['stack']!r} but {args.head} is "
+              f"{head['stack']!r}; compare one stack with itself", file=sys.stderr)
         return 2
     plan = diff(base, head)
     print(to_markdown(plan) if args.format == "markdown" else to_text(plan))

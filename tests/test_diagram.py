@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reevo_infra import diagram
+from reevo_infra import diagram, offline
 from reevo_infra.drawing import Diagram, Edge, Group, to_dot, to_mermaid
 from reevo_infra.layout import INGRESS_RULE, INTERNET, TIERS
 from reevo_infra.offline import Recording
@@ -149,3 +149,8 @@ def test_main_writes_mermaid_in_markdown(tmp_path: Path) -> None:
     text = out.read_text()
     assert text.startswith("# Stack `dev`\n\n```mermaid\n---\n") and text.endswith("```\n")
     assert "flowchart LR" in text
+
+
+def test_the_diagram_is_the_same_on_every_run(prod: Recording) -> None:
+    again = offline.evaluate("prod")
+    assert diagram.render(again, "mermaid") == diagram.render(prod, "mermaid")

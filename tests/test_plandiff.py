@@ -146,3 +146,16 @@ def test_main_exit_status_and_formats(
     printed = capsys.readouterr().out
     assert "```diff" in printed and '~ region: "sa-east-1" -> "us-east-1"' in printed
     assert plandiff.main([str(files["base"]), str(tmp_path / "missing.json")]) == 2
+
+
+def test_input_that_is_not_a_snapshot_is_refused_by_file(
+    tmp_path: Path, dev: Recording, prod: Recording, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good, other, empty = (tmp_path / n for n in ("dev.json", "prod.json", "empty.json"))
+    good.write_text(json.dumps(preview.snapshot(dev)))
+    other.write_text(json.dumps(preview.snapshot(prod)))
+    empty.write_text("{}")
+    assert plandiff.main([str(good), str(empty)]) == 2
+    assert f"{empty}: not a `preview --json` snapshot" in capsys.readouterr().err
+    assert plandiff.main([str(good), str(other)]) == 2
+    assert "compare one stack with itself" in capsys.readouterr().err

@@ -54,3 +54,14 @@ def test_bad_config_exits_2_naming_the_key(
 def test_unknown_stack_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert preview.main(["nosuchstack"]) == 2
     assert "Pulumi.nosuchstack.yaml" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text", ["config:\n  reevo:network: [\n", "config: [1]\n"])
+def test_a_broken_stack_file_exits_2_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str
+) -> None:
+    root = Path(__file__).resolve().parent.parent
+    (tmp_path / "__main__.py").write_text((root / "__main__.py").read_text())
+    (tmp_path / "Pulumi.broken.yaml").write_text(text)
+    assert preview.main(["broken", "--project-dir", str(tmp_path)]) == 2
+    assert "Pulumi.broken.yaml: " in capsys.readouterr().err
