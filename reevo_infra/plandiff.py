@@ -347,8 +347,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if base["stack"] != head["stack"]:
-        print(f"error: {args.base} is stack {base['stack']!r} but {args.head} is "
-              f"{head['stack']!r}; compare one stack with itself", file=sys.stderr)
+        print(
+            f"error: {args.base} is stack {base['stack']!r} but {args.head} is "
+            f"{head['stack']!r}; compare one stack with itself",
+            file=sys.stderr,
+        )
         return 2
     plan = diff(base, head)
     print(to_markdown(plan) if args.format == "markdown" else to_text(plan))
