@@ -137,34 +137,6 @@ def test_rnf_s_04_engine_version_pinned_with_matching_family(rec: Recording) -> 
     assert group.input("family") == f"valkey{version.split('.')[0]}", group.urn
 
 
-def test_rnf_s_04_cache_security_group_admits_no_cidr(rec: Recording) -> None:
-    cache = _cache(rec)
-    [sg_id] = cache.input("securityGroupIds")
-    sg = rec.by_id(SECURITY_GROUP, sg_id)
-    assert not sg.input("ingress"), f"{sg.urn} has inline rules"
-    for rule in rec.of_type(INGRESS_RULE):
-        if rule.input("securityGroupId") == sg_id:
-            assert rule.input("referencedSecurityGroupId"), rule.urn
-            assert not rule.input("cidrIpv4") and not rule.input("cidrIpv6"), rule.urn
-
-
-def test_rnf_s_04_cache_admits_6379_only_from_the_cluster(rec: Recording) -> None:
-    cache = rec.one(GROUP)
-    cluster_sg = rec.one("aws:eks/cluster:Cluster").state["vpcConfig"]["clusterSecurityGroupId"]
-    [sg_id] = cache.input("securityGroupIds")
-    rules = [r for r in rec.of_type(INGRESS_RULE) if r.input("securityGroupId") == sg_id]
-    assert [r.input("referencedSecurityGroupId") for r in rules] == [cluster_sg]
-    for rule in rules:
-        assert (rule.input("fromPort"), rule.input("toPort")) == (6379, 6379), rule.urn
-        assert rule.input("ipProtocol") == "tcp" and not rule.input("cidrIpv4"), rule.urn
-
-
-def test_rnf_cf_01_cache_never_waits_for_the_cluster(rec: Recording) -> None:
-    cache = rec.one(GROUP)
-    waits = {rec.by_urn(u).type for u in rec.waits_for(cache.urn)}
-    assert not {t for t in waits if t.startswith("aws:eks/")}, cache.urn
-
-
 def test_rnf_s_04_no_secret_value_in_stack_outputs(rec: Recording) -> None:
     token = _token(rec)
     exported = json.dumps(rec.outputs, default=str)

@@ -145,35 +145,6 @@ def test_rnf_s_04_iam_auth_monitoring_and_log_exports(rec: Recording) -> None:
     assert any(p.endswith("/AmazonRDSEnhancedMonitoringRole") for p in policies), role.urn
 
 
-def test_rnf_s_04_database_security_group_admits_no_cidr(rec: Recording) -> None:
-    db = _db(rec)
-    [sg_id] = db.input("vpcSecurityGroupIds")
-    sg = rec.by_id(SECURITY_GROUP, sg_id)
-    assert not sg.input("ingress"), f"{sg.urn} has inline rules"
-    for rule in rec.of_type(INGRESS_RULE):
-        if rule.input("securityGroupId") == sg_id:
-            assert rule.input("referencedSecurityGroupId"), rule.urn
-            assert not rule.input("cidrIpv4") and not rule.input("cidrIpv6"), rule.urn
-
-
-def test_rnf_s_04_database_admits_5432_only_from_the_cluster(rec: Recording) -> None:
-    db = rec.one(INSTANCE)
-    cluster_sg = rec.one("aws:eks/cluster:Cluster").state["vpcConfig"]["clusterSecurityGroupId"]
-    [sg_id] = db.input("vpcSecurityGroupIds")
-    rules = [r for r in rec.of_type(INGRESS_RULE) if r.input("securityGroupId") == sg_id]
-    assert [r.input("referencedSecurityGroupId") for r in rules] == [cluster_sg]
-    for rule in rules:
-        assert (rule.input("fromPort"), rule.input("toPort")) == (5432, 5432), rule.urn
-        assert rule.input("ipProtocol") == "tcp" and not rule.input("cidrIpv4"), rule.urn
-
-
-def test_rnf_cf_01_database_never_waits_for_the_cluster(rec: Recording) -> None:
-    # On a real deploy the Multi-AZ database and the cluster take 15-20 minutes each.
-    db = rec.one(INSTANCE)
-    waits = {rec.by_urn(u).type for u in rec.waits_for(db.urn)}
-    assert not {t for t in waits if t.startswith("aws:eks/")}, db.urn
-
-
 def test_rnf_ed_01_storage_grows_automatically(rec: Recording) -> None:
     db = _db(rec)
     assert db.input("maxAllocatedStorage") > db.input("allocatedStorage"), db.urn
