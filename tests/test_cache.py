@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from reevo_infra.components.cache import AUTH_TOKEN_SPECIALS, PARAMETER_FAMILIES
-from reevo_infra.config import _window_minutes, _windows_overlap
 from reevo_infra.offline import Recording, Registration
+from reevo_infra.windows import length_minutes, overlap
 
 GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
 SUBNET_GROUP = "aws:elasticache/subnetGroup:SubnetGroup"
@@ -67,15 +67,15 @@ def test_rnf_cf_01_prod_cache_fails_over_across_azs(prod: Recording) -> None:
 def test_rnf_cf_03_prod_keeps_daily_snapshots_a_week(prod: Recording) -> None:
     cache = _cache(prod)
     assert cache.input("snapshotRetentionLimit") >= 7, cache.urn
-    assert _window_minutes(cache.input("snapshotWindow")) >= 60, cache.urn
+    assert length_minutes(cache.input("snapshotWindow")) >= 60, cache.urn
     assert cache.input("finalSnapshotIdentifier"), cache.urn
 
 
 def test_rnf_cf_03_cache_windows_are_valid_and_apart(rec: Recording) -> None:
     cache = _cache(rec)
     snapshot, maintenance = cache.input("snapshotWindow"), cache.input("maintenanceWindow")
-    assert _window_minutes(maintenance) >= 60, cache.urn
-    assert not _windows_overlap(snapshot, maintenance), cache.urn
+    assert length_minutes(maintenance) >= 60, cache.urn
+    assert not overlap(snapshot, maintenance), cache.urn
 
 
 def test_rnf_cf_03_prod_cache_token_secret_and_key_are_protected(prod: Recording) -> None:

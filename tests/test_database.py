@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from reevo_infra.config import _window_minutes, _windows_overlap
 from reevo_infra.offline import Recording, Registration
+from reevo_infra.windows import length_minutes, overlap
 
 INSTANCE = "aws:rds/instance:Instance"
 SUBNET_GROUP = "aws:rds/subnetGroup:SubnetGroup"
@@ -45,8 +45,8 @@ def test_rnf_cf_03_backups_are_kept_long_enough(rec: Recording) -> None:
 def test_rnf_cf_03_backup_and_maintenance_windows_are_valid_and_apart(rec: Recording) -> None:
     db = _db(rec)
     backup, maintenance = db.input("backupWindow"), db.input("maintenanceWindow")
-    assert _window_minutes(backup) >= 30 and _window_minutes(maintenance) >= 30, db.urn
-    assert not _windows_overlap(backup, maintenance), db.urn
+    assert length_minutes(backup) >= 30 and length_minutes(maintenance) >= 30, db.urn
+    assert not overlap(backup, maintenance), db.urn
 
 
 def test_rnf_cf_03_prod_deletion_protection_and_final_snapshot(prod: Recording) -> None:

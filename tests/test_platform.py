@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from reevo_infra import charts, config, offline
+from reevo_infra import charts, config, offline, rules
 from reevo_infra.config import ConfigError
 from reevo_infra.offline import Recording, Registration
 
@@ -84,7 +84,7 @@ def test_rnf_ed_01_config_rejects_a_version_without_a_pinned_autoscaler() -> Non
 def test_rf_cad_002_config_rejects_a_version_without_a_pinned_ingress_controller(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(config, "TRAEFIK_CHARTS", {})
+    monkeypatch.setattr(rules, "TRAEFIK_CHARTS", {})
     raw = config.raw_from_flat(offline.stack_config("dev"))
     with pytest.raises(ConfigError) as err:
         config.parse(raw)

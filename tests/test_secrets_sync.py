@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from reevo_infra import charts, config, offline
+from reevo_infra import charts, config, offline, rules
 from reevo_infra.config import ConfigError
 from reevo_infra.offline import Recording, Registration
 
@@ -303,7 +303,7 @@ def test_rnf_cf_01_prod_operator_is_redundant(prod: Recording) -> None:
 def test_rnf_s_04_config_rejects_a_version_without_a_pinned_operator_chart(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(config, "EXTERNAL_SECRETS_CHARTS", {})
+    monkeypatch.setattr(rules, "EXTERNAL_SECRETS_CHARTS", {})
     raw = config.raw_from_flat(offline.stack_config("dev"))
     with pytest.raises(ConfigError) as err:
         config.parse(raw)
