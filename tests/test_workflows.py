@@ -91,3 +91,14 @@ def test_actions_are_pinned_to_a_major_version_at_least(name: str) -> None:
         for step in job["steps"]:
             if "uses" in step:
                 assert re.search(r"@(v\d+(\.\d+)*|[0-9a-f]{40})$", step["uses"]), step["uses"]
+
+
+def test_jobs_that_reach_the_cluster_run_inside_the_vpc() -> None:
+    """The EKS endpoint is private: preview and deploy jobs need a runner in the VPC."""
+    for path in (WORKFLOWS / "pull-request.yml", WORKFLOWS / "deploy.yml"):
+        for name, job in yaml.safe_load(path.read_text())["jobs"].items():
+            uses_pulumi = any(
+                str(step.get("uses", "")).startswith("pulumi/actions") for step in job["steps"]
+            )
+            if uses_pulumi:
+                assert "self-hosted" in job["runs-on"], f"{path.name}: {name}"
