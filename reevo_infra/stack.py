@@ -17,6 +17,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from reevo_infra import charts, cidr
+from reevo_infra.alarms import Thresholds
 from reevo_infra.components.cache import Cache, CacheArgs
 from reevo_infra.components.cluster import Cluster, ClusterArgs
 from reevo_infra.components.database import Database, DatabaseArgs
@@ -25,12 +26,7 @@ from reevo_infra.components.identity import Identity, IdentityArgs
 from reevo_infra.components.ingress import Ingress, IngressArgs
 from reevo_infra.components.keys import Keys, KeysArgs
 from reevo_infra.components.network import Network, NetworkArgs
-from reevo_infra.components.observability import (
-    Observability,
-    ObservabilityArgs,
-    Thresholds,
-    Watched,
-)
+from reevo_infra.components.observability import Observability, ObservabilityArgs, Watched
 from reevo_infra.components.platform import Platform, PlatformArgs
 from reevo_infra.components.secrets_sync import SecretsSync, SecretsSyncArgs
 from reevo_infra.components.waf import Waf, WafArgs

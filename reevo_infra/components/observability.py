@@ -2,37 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+from pulumi_aws.cloudwatch import MetricAlarm
 
-from reevo_infra import eks
+from reevo_infra import alarms, eks
+from reevo_infra.alarms import Thresholds, Watch
 from reevo_infra.naming import child_name, tags
 
 CLOUDWATCH_ADDON_VERSION = "v4.5.0-eksbuild.1"
 CONTAINER_LOG_GROUPS = ("application", "dataplane", "host", "performance")
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Alarm thresholds; defaults live in the config model (`reevo:alerts`)."""
-
-    rds_cpu_percent: float
-    rds_free_storage_percent: float
-    rds_freeable_memory_mib: float
-    rds_max_connections: float
-    rds_latency_seconds: float
-    cache_cpu_percent: float
-    cache_memory_percent: float
-    cache_evictions: float
-    cache_replication_lag_seconds: float
-    api_5xx_percent: float
-    api_p99_latency_ms: float
-    slo_target_percent: float
 
 
 @dataclass(frozen=True)
@@ -109,12 +92,9 @@ class Observability(pulumi.ComponentResource):
         self.topic_arn = topic.arn
         self._actions = [topic.arn]
 
-        alarms: list[aws.cloudwatch.MetricAlarm] = []
+        made: list[MetricAlarm] = []
         if args.alarms_enabled:
-            alarms += self._database_alarms()
-            alarms += self._cache_alarms()
-            alarms += self._api_alarms()
-            alarms += self._platform_alarms()
+            made = self._metric_alarms()
             self._slo_alarms()
 
         self._container_metrics()
@@ -126,7 +106,7 @@ class Observability(pulumi.ComponentResource):
             opts=child,
         )
 
-        self.alarm_arns = [a.arn for a in alarms]
+        self.alarm_arns = [a.arn for a in made]
         self.dashboard_name = dashboard.dashboard_name
         self.register_outputs(
             {
@@ -136,233 +116,53 @@ class Observability(pulumi.ComponentResource):
             }
         )
 
-    def _alarm(
-        self,
-        suffix: str,
-        *,
-        namespace: str,
-        metric: str,
-        dimensions: Mapping[str, pulumi.Input[str]],
-        threshold: float,
-        comparison: str,
-        description: str,
-        statistic: str | None = "Average",
-        extended: str | None = None,
-        period: int = 300,
-        periods: int = 3,
-        missing: str = "missing",
-    ) -> aws.cloudwatch.MetricAlarm:
-        alarm_name = child_name(self._name, suffix)
+    def _alarm(self, watch: Watch, dimensions: Mapping[str, pulumi.Input[str]]) -> MetricAlarm:
+        alarm_name = child_name(self._name, watch.suffix)
         return aws.cloudwatch.MetricAlarm(
             alarm_name,
-            alarm_description=description,
-            namespace=namespace,
-            metric_name=metric,
+            alarm_description=watch.description,
+            namespace=watch.namespace,
+            metric_name=watch.metric,
             dimensions=dict(dimensions),
-            statistic=None if extended else statistic,
-            extended_statistic=extended,
-            period=period,
-            evaluation_periods=periods,
-            datapoints_to_alarm=periods,
-            threshold=threshold,
-            comparison_operator=comparison,
-            treat_missing_data=missing,
+            statistic=None if watch.extended else watch.statistic,
+            extended_statistic=watch.extended,
+            period=300,
+            evaluation_periods=watch.periods,
+            datapoints_to_alarm=watch.periods,
+            threshold=watch.threshold,
+            comparison_operator="LessThanThreshold" if watch.below else "GreaterThanThreshold",
+            treat_missing_data=watch.missing,
             alarm_actions=self._actions,
             ok_actions=self._actions,
             tags=tags(self._args.tags, alarm_name),
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-    def _database_alarms(self) -> list[aws.cloudwatch.MetricAlarm]:
+    def _metric_alarms(self) -> list[MetricAlarm]:
         t, w = self._args.thresholds, self._args.watched
-        dims = {"DBInstanceIdentifier": w.db_instance_id}
-        free_bytes = w.db_allocated_storage_gib * 1024**3 * t.rds_free_storage_percent / 100
-        above, below = "GreaterThanThreshold", "LessThanThreshold"
-        rds = "AWS/RDS"
-        return [
-            self._alarm(
-                "rds-cpu",
-                namespace=rds,
-                metric="CPUUtilization",
-                dimensions=dims,
-                threshold=t.rds_cpu_percent,
-                comparison=above,
-                description="PostgreSQL CPU is high",
-            ),
-            self._alarm(
-                "rds-free-storage",
-                namespace=rds,
-                metric="FreeStorageSpace",
-                dimensions=dims,
-                threshold=free_bytes,
-                comparison=below,
-                description="PostgreSQL is running out of storage",
-            ),
-            self._alarm(
-                "rds-freeable-memory",
-                namespace=rds,
-                metric="FreeableMemory",
-                dimensions=dims,
-                threshold=t.rds_freeable_memory_mib * 1024**2,
-                comparison=below,
-                description="PostgreSQL is short of memory",
-            ),
-            self._alarm(
-                "rds-connections",
-                namespace=rds,
-                metric="DatabaseConnections",
-                dimensions=dims,
-                threshold=t.rds_max_connections,
-                comparison=above,
-                description="PostgreSQL connections near the limit",
-            ),
-            self._alarm(
-                "rds-read-latency",
-                namespace=rds,
-                metric="ReadLatency",
-                dimensions=dims,
-                threshold=t.rds_latency_seconds,
-                comparison=above,
-                description="PostgreSQL reads are slow",
-            ),
-            self._alarm(
-                "rds-write-latency",
-                namespace=rds,
-                metric="WriteLatency",
-                dimensions=dims,
-                threshold=t.rds_latency_seconds,
-                comparison=above,
-                description="PostgreSQL writes are slow",
-            ),
+        made = [
+            self._alarm(watch, {"DBInstanceIdentifier": w.db_instance_id})
+            for watch in alarms.database(t, w.db_allocated_storage_gib)
         ]
-
-    def _cache_alarms(self) -> list[aws.cloudwatch.MetricAlarm]:
-        t, w = self._args.thresholds, self._args.watched
-        above = "GreaterThanThreshold"
-        alarms = []
         for i, node in enumerate(w.cache_member_ids):
-            dims = {"CacheClusterId": node}
-            alarms += [
-                self._alarm(
-                    f"cache-{i}-cpu",
-                    namespace="AWS/ElastiCache",
-                    metric="EngineCPUUtilization",
-                    dimensions=dims,
-                    threshold=t.cache_cpu_percent,
-                    comparison=above,
-                    description="Cache engine CPU is high",
-                ),
-                self._alarm(
-                    f"cache-{i}-memory",
-                    namespace="AWS/ElastiCache",
-                    metric="DatabaseMemoryUsagePercentage",
-                    dimensions=dims,
-                    threshold=t.cache_memory_percent,
-                    comparison=above,
-                    description="Cache memory is nearly full",
-                ),
-                self._alarm(
-                    f"cache-{i}-evictions",
-                    namespace="AWS/ElastiCache",
-                    metric="Evictions",
-                    dimensions=dims,
-                    statistic="Sum",
-                    threshold=t.cache_evictions,
-                    comparison=above,
-                    description="Cache is evicting marketplace keys",
-                ),
-            ]
-            if i > 0:
-                # Only replicas report ReplicationLag.
-                alarms.append(
-                    self._alarm(
-                        f"cache-{i}-replication-lag",
-                        namespace="AWS/ElastiCache",
-                        metric="ReplicationLag",
-                        dimensions=dims,
-                        threshold=t.cache_replication_lag_seconds,
-                        comparison=above,
-                        description="Cache replica is lagging",
-                    )
-                )
-        return alarms
+            made += [self._alarm(x, {"CacheClusterId": node}) for x in alarms.cache_node(t, i)]
+        made += [self._alarm(watch, self._api_dims()) for watch in alarms.api(t)]
+        targets = {
+            "LoadBalancer": w.load_balancer_arn_suffix,
+            "TargetGroup": w.target_group_arn_suffix,
+        }
+        made.append(self._alarm(alarms.UNHEALTHY_TARGETS, targets))
+        made += [
+            self._alarm(watch, {"ClusterName": w.cluster_name})
+            for watch in alarms.nodes(w.node_min_size)
+        ]
+        return made
 
     def _api_dims(self) -> dict[str, pulumi.Input[str]]:
         w = self._args.watched
         return {"ApiName": w.api_name, "Stage": w.stage_name}
 
-    def _api_alarms(self) -> list[aws.cloudwatch.MetricAlarm]:
-        t = self._args.thresholds
-        return [
-            # 5XXError's Average over a period is the fraction of requests that failed.
-            self._alarm(
-                "api-5xx-rate",
-                namespace="AWS/ApiGateway",
-                metric="5XXError",
-                dimensions=self._api_dims(),
-                threshold=t.api_5xx_percent / 100,
-                comparison="GreaterThanThreshold",
-                missing="notBreaching",
-                description="API 5XX rate is high",
-            ),
-            self._alarm(
-                "api-p99-latency",
-                namespace="AWS/ApiGateway",
-                metric="Latency",
-                dimensions=self._api_dims(),
-                statistic=None,
-                extended="p99",
-                threshold=t.api_p99_latency_ms,
-                comparison="GreaterThanThreshold",
-                missing="notBreaching",
-                description="API p99 latency is high",
-            ),
-        ]
-
-    def _platform_alarms(self) -> list[aws.cloudwatch.MetricAlarm]:
-        w = self._args.watched
-        return [
-            self._alarm(
-                "nlb-unhealthy-targets",
-                namespace="AWS/NetworkELB",
-                metric="UnHealthyHostCount",
-                statistic="Maximum",
-                dimensions={
-                    "LoadBalancer": w.load_balancer_arn_suffix,
-                    "TargetGroup": w.target_group_arn_suffix,
-                },
-                threshold=0,
-                comparison="GreaterThanThreshold",
-                periods=2,
-                description="Nodes behind the internal load balancer are unhealthy",
-            ),
-            # No data means the agents or the nodes are gone, which is itself an outage.
-            self._alarm(
-                "nodes-below-minimum",
-                namespace="ContainerInsights",
-                metric="cluster_node_count",
-                statistic="Minimum",
-                dimensions={"ClusterName": w.cluster_name},
-                threshold=w.node_min_size,
-                comparison="LessThanThreshold",
-                periods=2,
-                missing="breaching",
-                description="Fewer nodes than the node group's minimum",
-            ),
-            self._alarm(
-                "nodes-failed",
-                namespace="ContainerInsights",
-                metric="cluster_failed_node_count",
-                statistic="Maximum",
-                dimensions={"ClusterName": w.cluster_name},
-                threshold=0,
-                comparison="GreaterThanThreshold",
-                periods=2,
-                description="A node is failing its health checks",
-            ),
-        ]
-
-    def _burn_alarm(self, window: str, period: int, threshold: float) -> aws.cloudwatch.MetricAlarm:
+    def _burn_alarm(self, window: str, period: int, threshold: float) -> MetricAlarm:
         budget = 1 - self._args.thresholds.slo_target_percent / 100
         alarm_name = child_name(self._name, "slo-burn", window)
 
@@ -467,80 +267,20 @@ class Observability(pulumi.ComponentResource):
         )
 
     def _dashboard_body(self) -> pulumi.Output[str]:
-        w, region = self._args.watched, self._args.region
+        w = self._args.watched
 
-        def build(v: list[Any]) -> str:
-            db, api, stage, lb, tg, cluster, *nodes = v
-            api_dims = ["ApiName", api, "Stage", stage]
-
-            def widget(title: str, metrics: list[list[Any]], stat: str = "Average") -> dict:
-                return {
-                    "type": "metric",
-                    "width": 12,
-                    "height": 6,
-                    "properties": {
-                        "title": title,
-                        "region": region,
-                        "stat": stat,
-                        "period": 60,
-                        "metrics": metrics,
-                    },
-                }
-
-            return json.dumps(
-                {
-                    "widgets": [
-                        widget(
-                            "Traffic: API requests", [["AWS/ApiGateway", "Count", *api_dims]], "Sum"
-                        ),
-                        widget(
-                            "Errors: API 4XX and 5XX",
-                            [
-                                ["AWS/ApiGateway", "5XXError", *api_dims],
-                                ["AWS/ApiGateway", "4XXError", *api_dims],
-                            ],
-                            "Sum",
-                        ),
-                        widget(
-                            "Latency: API p50 / p99",
-                            [
-                                ["AWS/ApiGateway", "Latency", *api_dims, {"stat": "p50"}],
-                                ["AWS/ApiGateway", "Latency", *api_dims, {"stat": "p99"}],
-                            ],
-                        ),
-                        widget(
-                            "Saturation: database",
-                            [
-                                ["AWS/RDS", "CPUUtilization", "DBInstanceIdentifier", db],
-                                ["AWS/RDS", "DatabaseConnections", "DBInstanceIdentifier", db],
-                            ],
-                        ),
-                        widget(
-                            "Saturation: cache",
-                            [
-                                ["AWS/ElastiCache", "EngineCPUUtilization", "CacheClusterId", n]
-                                for n in nodes
-                            ],
-                        ),
-                        widget(
-                            "Health: nodes and targets",
-                            [
-                                ["ContainerInsights", "cluster_node_count", "ClusterName", cluster],
-                                [
-                                    "AWS/NetworkELB",
-                                    "UnHealthyHostCount",
-                                    "LoadBalancer",
-                                    lb,
-                                    "TargetGroup",
-                                    tg,
-                                ],
-                            ],
-                            "Maximum",
-                        ),
-                    ]
-                },
-                sort_keys=True,
-            )
+        def body(v: list[Any]) -> str:
+            db, api, stage, lb, tg, cluster, *nodes = (str(x) for x in v)
+            return alarms.Dashboard(
+                region=self._args.region,
+                db_instance_id=db,
+                api_name=api,
+                stage_name=stage,
+                load_balancer=lb,
+                target_group=tg,
+                cluster_name=cluster,
+                cache_nodes=tuple(nodes),
+            ).body()
 
         return pulumi.Output.all(
             w.db_instance_id,
@@ -550,4 +290,4 @@ class Observability(pulumi.ComponentResource):
             w.target_group_arn_suffix,
             w.cluster_name,
             *w.cache_member_ids,
-        ).apply(build)
+        ).apply(body)
