@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from reevo_infra import eks
+from reevo_infra import eks, iam
 from reevo_infra.components.nodes import NodeGroupArgs, create_node_group
 from reevo_infra.naming import child_name, tags
 
@@ -260,18 +260,7 @@ class Cluster(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
             child_name(name, "role"),
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Action": ["sts:AssumeRole", "sts:TagSession"],
-                            "Principal": {"Service": "eks.amazonaws.com"},
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=iam.service_trust("eks.amazonaws.com", tag_session=True),
             tags=tags(args.tags, child_name(name, "role")),
             opts=child,
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -10,6 +9,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from reevo_infra import iam
 from reevo_infra.access import closed_security_group
 from reevo_infra.naming import child_name, tags
 
@@ -213,18 +213,7 @@ class Database(pulumi.ComponentResource):
         role = aws.iam.Role(
             role_name,
             description=f"{name}: RDS enhanced monitoring publishes OS metrics",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "monitoring.rds.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=iam.service_trust("monitoring.rds.amazonaws.com"),
             tags=tags(args.tags, role_name),
             opts=pulumi.ResourceOptions(parent=self),
         )

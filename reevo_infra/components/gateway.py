@@ -11,6 +11,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 
+from reevo_infra import iam
 from reevo_infra.naming import child_name, tags
 
 AUTHORIZATION = "COGNITO_USER_POOLS"
@@ -276,18 +277,7 @@ class Gateway(pulumi.ComponentResource):
         role_name = child_name(self._name, "cloudwatch")
         role = aws.iam.Role(
             role_name,
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "apigateway.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=iam.service_trust("apigateway.amazonaws.com"),
             tags=tags(self._args.tags, role_name),
             opts=pulumi.ResourceOptions(parent=self),
         )

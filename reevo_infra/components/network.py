@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from reevo_infra import cidr
+from reevo_infra import cidr, iam
 from reevo_infra.naming import child_name, tags
 
 INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "sts", "logs", "kms")
@@ -220,18 +220,7 @@ class Network(pulumi.ComponentResource):
         )
         role = aws.iam.Role(
             child_name(log_name, "role"),
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=iam.service_trust("vpc-flow-logs.amazonaws.com"),
             tags=tags(self._args.tags, child_name(log_name, "role")),
             opts=child,
         )

@@ -6,14 +6,13 @@ cluster's Deployment add-ons must wait for the nodes, and components sit under t
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
-from reevo_infra import eks
+from reevo_infra import eks, iam
 from reevo_infra.components.ingress import NODE_PORT
 from reevo_infra.naming import child_name, tags
 
@@ -76,18 +75,7 @@ def create_node_group(parent: pulumi.Resource, name: str, args: NodeGroupArgs) -
 
     role = aws.iam.Role(
         child_name(name, "role"),
-        assume_role_policy=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Action": "sts:AssumeRole",
-                        "Principal": {"Service": "ec2.amazonaws.com"},
-                    }
-                ],
-            }
-        ),
+        assume_role_policy=iam.service_trust("ec2.amazonaws.com"),
         tags=tags(args.tags, child_name(name, "role")),
         opts=child,
     )
