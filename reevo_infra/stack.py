@@ -199,10 +199,15 @@ def _compute_tier(
 
     # Like the AWS provider, this one sits under the stack, so its URN never changes with
     # the code's structure: a changed provider URN would replace every Kubernetes object.
+    # Every in-cluster object waits for its provider, so the provider waits for a cluster
+    # that can run pods: nodes networked by the VPC CNI, and CoreDNS up on them.
     kube = k8s.Provider(
         f"{ctx.prefix}-k8s",
         kubeconfig=cluster.kubeconfig,
         enable_server_side_apply=True,
+        opts=pulumi.ResourceOptions(
+            depends_on=[cluster.addons["vpc-cni"], cluster.addons["coredns"]]
+        ),
     )
     return cluster, kube
 

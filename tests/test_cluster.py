@@ -246,7 +246,9 @@ def test_kubernetes_provider_uses_a_secret_get_token_kubeconfig(rec: Recording) 
     assert _cluster(rec).input("name") in command, provider.urn
 
 
-def test_node_port_is_open_only_to_the_vpc(rec: Recording) -> None:
+def test_cluster_group_admits_only_the_node_port_and_the_api_from_the_vpc(
+    rec: Recording,
+) -> None:
     vpc_cidr = rec.one("aws:ec2/vpc:Vpc").input("cidrBlock")
     cluster_sg = _cluster(rec).state["vpcConfig"]["clusterSecurityGroupId"]
     rules = [
@@ -254,10 +256,18 @@ def test_node_port_is_open_only_to_the_vpc(rec: Recording) -> None:
         for r in rec.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
         if r.input("securityGroupId") == cluster_sg
     ]
-    assert rules, "no rule admits the NLB to the nodes"
+    ports = sorted((r.input("fromPort"), r.input("toPort")) for r in rules)
+    assert ports == [(443, 443), (NODE_PORT, NODE_PORT)], "the NLB and the deploy runner"
     for rule in rules:
-        assert (rule.input("fromPort"), rule.input("toPort")) == (NODE_PORT, NODE_PORT), rule.urn
         assert rule.input("cidrIpv4") == vpc_cidr, rule.urn
+
+
+def test_in_cluster_objects_wait_for_networked_nodes_and_dns(rec: Recording) -> None:
+    provider = rec.one("pulumi:providers:kubernetes")
+    for addon in ("vpc-cni", "coredns"):
+        assert _addon(rec, addon).urn in provider.dependencies, addon
+    group = rec.one(NODE_GROUP)
+    assert group.urn in rec.waits_for(provider.urn), "the provider must wait for nodes"
 
 
 def test_node_group_is_registered_with_the_internal_nlb(rec: Recording) -> None:

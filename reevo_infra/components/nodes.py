@@ -146,6 +146,19 @@ def create_node_group(parent: pulumi.Resource, name: str, args: NodeGroupArgs) -
         tags=tags(args.tags, child_name(name, "node-port")),
         opts=child,
     )
+    # The API endpoint is private: the deploy runner reaches it from inside the VPC, and the
+    # cluster security group otherwise admits only its own members.
+    aws.vpc.SecurityGroupIngressRule(
+        child_name(name, "api-from-vpc"),
+        security_group_id=args.node_security_group_id,
+        ip_protocol="tcp",
+        from_port=443,
+        to_port=443,
+        cidr_ipv4=args.vpc_cidr,
+        description="Kubernetes API from inside the VPC (deploy runner)",
+        tags=tags(args.tags, child_name(name, "api-from-vpc")),
+        opts=child,
+    )
 
     return Nodes(
         group=group,

@@ -227,9 +227,10 @@ class Observability(pulumi.ComponentResource):
     def _container_metrics(self) -> None:
         a = self._args
         child = pulumi.ResourceOptions(parent=self)
+        log_groups = []
         for group in CONTAINER_LOG_GROUPS:
             log_name = child_name(self._name, "containerinsights", group)
-            aws.cloudwatch.LogGroup(
+            log_group = aws.cloudwatch.LogGroup(
                 log_name,
                 name=pulumi.Output.concat(
                     "/aws/containerinsights/", a.watched.cluster_name, "/", group
@@ -239,6 +240,7 @@ class Observability(pulumi.ComponentResource):
                 tags=tags(a.tags, log_name),
                 opts=child,
             )
+            log_groups.append(log_group)
 
         role_name = child_name(self._name, "cloudwatch-agent")
         trust = pulumi.Output.all(a.oidc_provider_arn, a.oidc_issuer).apply(
@@ -263,7 +265,7 @@ class Observability(pulumi.ComponentResource):
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="OVERWRITE",
             tags=tags(a.tags, child_name(self._name, "container-insights")),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(a.addon_after)),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*a.addon_after, *log_groups]),
         )
 
     def _dashboard_body(self) -> pulumi.Output[str]:

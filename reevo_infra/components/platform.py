@@ -141,6 +141,8 @@ class Platform(pulumi.ComponentResource):
             # A failed install or upgrade rolls back instead of leaving a half-applied chart.
             atomic=True,
             cleanup_on_fail=True,
+            # Helm's default 5 minutes is short for a first install on nodes still joining.
+            timeout=900,
             max_history=10,
             opts=pulumi.ResourceOptions.merge(self._child, opts),
         )

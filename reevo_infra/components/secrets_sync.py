@@ -118,6 +118,8 @@ class SecretsSync(pulumi.ComponentResource):
             values=self._values(role.arn),
             atomic=True,
             cleanup_on_fail=True,
+            # Helm's default 5 minutes is short for a first install on nodes still joining.
+            timeout=900,
             max_history=10,
             opts=kube,
         )
