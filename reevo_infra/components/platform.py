@@ -13,10 +13,10 @@ from pulumi_kubernetes.core.v1 import (
     LimitRangeSpecArgs,
     ResourceQuotaSpecArgs,
 )
-from pulumi_kubernetes.helm.v3 import RepositoryOptsArgs
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from reevo_infra import charts, kube_specs
+from reevo_infra.components import helm
 from reevo_infra.components.ingress import NODE_PORT
 from reevo_infra.naming import child_name
 
@@ -130,20 +130,14 @@ class Platform(pulumi.ComponentResource):
         values: Mapping[str, Any],
         opts: pulumi.ResourceOptions | None = None,
     ) -> k8s.helm.v3.Release:
-        return k8s.helm.v3.Release(
+        return helm.release(
             child_name(self._name, role),
             name=role,
             chart=chart,
             version=version,
-            repository_opts=RepositoryOptsArgs(repo=repo),
+            repo=repo,
             namespace=namespace,
-            values=dict(values),
-            # A failed install or upgrade rolls back instead of leaving a half-applied chart.
-            atomic=True,
-            cleanup_on_fail=True,
-            # Helm's default 5 minutes is short for a first install on nodes still joining.
-            timeout=900,
-            max_history=10,
+            values=values,
             opts=pulumi.ResourceOptions.merge(self._child, opts),
         )
 

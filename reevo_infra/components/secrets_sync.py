@@ -10,10 +10,10 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 from pulumi_kubernetes.apiextensions import CustomResource
-from pulumi_kubernetes.helm.v3 import RepositoryOptsArgs
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from reevo_infra import charts, eks, kube_specs
+from reevo_infra.components import helm
 from reevo_infra.naming import child_name, tags
 
 OPERATOR_NAMESPACE = "external-secrets"
@@ -108,19 +108,14 @@ class SecretsSync(pulumi.ComponentResource):
             opts=kube,
         )
 
-        release = k8s.helm.v3.Release(
+        release = helm.release(
             child_name(name, "operator"),
             name="external-secrets",
             chart="external-secrets",
             version=charts.EXTERNAL_SECRETS_CHARTS[args.kubernetes_version],
-            repository_opts=RepositoryOptsArgs(repo=charts.EXTERNAL_SECRETS_REPO),
+            repo=charts.EXTERNAL_SECRETS_REPO,
             namespace=namespace.metadata.name,
             values=self._values(role.arn),
-            atomic=True,
-            cleanup_on_fail=True,
-            # Helm's default 5 minutes is short for a first install on nodes still joining.
-            timeout=900,
-            max_history=10,
             opts=kube,
         )
 
