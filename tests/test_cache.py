@@ -8,6 +8,7 @@ from typing import Any
 from reevo_infra.components.cache import AUTH_TOKEN_SPECIALS, PARAMETER_FAMILIES
 from reevo_infra.offline import Recording, Registration
 from reevo_infra.windows import length_minutes, overlap
+from tests import support
 
 GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
 SUBNET_GROUP = "aws:elasticache/subnetGroup:SubnetGroup"
@@ -22,16 +23,6 @@ KEY = "aws:kms/key:Key"
 
 def _cache(rec: Recording) -> Registration:
     return rec.one(GROUP)
-
-
-def _data_key(rec: Recording) -> Registration:
-    [key] = [k for k in rec.of_type(KEY) if k.input("tags.Purpose") == "data"]
-    return key
-
-
-def _named(rec: Recording, typ: str, physical: str) -> Registration:
-    [found] = [r for r in rec.of_type(typ) if r.state.get("name") == physical]
-    return found
 
 
 def _unwrap(value: Any) -> Any:
@@ -79,19 +70,19 @@ def test_rnf_cf_03_cache_windows_are_valid_and_apart(rec: Recording) -> None:
 
 
 def test_rnf_cf_03_prod_cache_token_secret_and_key_are_protected(prod: Recording) -> None:
-    key = _data_key(prod)
+    key = support.key(prod, "data")
     for r in [_cache(prod), _secret(prod), *prod.of_type(TOKEN, SECRET_VERSION), key]:
         assert r.protect, r.urn
 
 
 def test_rnf_s_01_cache_is_encrypted_at_rest_with_the_data_key(rec: Recording) -> None:
-    cache, key = _cache(rec), _data_key(rec)
+    cache, key = _cache(rec), support.key(rec, "data")
     assert cache.input("atRestEncryptionEnabled") is True, cache.urn
     assert cache.input("kmsKeyId") == key.state["arn"], cache.urn
 
 
 def test_rnf_s_01_auth_secret_is_encrypted_with_the_data_key(rec: Recording) -> None:
-    secret, key = _secret(rec), _data_key(rec)
+    secret, key = _secret(rec), support.key(rec, "data")
     assert secret.input("kmsKeyId") == key.state["arn"], secret.urn
 
 
@@ -122,7 +113,7 @@ def test_rnf_s_04_auth_token_is_stored_in_the_secret(rec: Recording) -> None:
 
 def test_rnf_s_04_cache_lives_in_every_data_subnet_only(rec: Recording) -> None:
     cache = _cache(rec)
-    group = _named(rec, SUBNET_GROUP, cache.input("subnetGroupName"))
+    group = support.named(rec, SUBNET_GROUP, cache.input("subnetGroupName"))
     subnets = [rec.by_id("aws:ec2/subnet:Subnet", s) for s in group.input("subnetIds")]
     assert {s.input("tags.Tier") for s in subnets} == {"data"}, group.urn
     assert len({s.input("availabilityZone") for s in subnets}) == len(subnets), group.urn
@@ -133,7 +124,7 @@ def test_rnf_s_04_engine_version_pinned_with_matching_family(rec: Recording) -> 
     cache = _cache(rec)
     version = cache.input("engineVersion")
     assert cache.input("engine") == "valkey" and version in PARAMETER_FAMILIES, cache.urn
-    group = _named(rec, PARAMETER_GROUP, cache.input("parameterGroupName"))
+    group = support.named(rec, PARAMETER_GROUP, cache.input("parameterGroupName"))
     assert group.input("family") == f"valkey{version.split('.')[0]}", group.urn
 
 

@@ -6,6 +6,7 @@ import re
 
 from reevo_infra.offline import Recording, Registration
 from reevo_infra.windows import length_minutes, overlap
+from tests import support
 
 INSTANCE = "aws:rds/instance:Instance"
 SUBNET_GROUP = "aws:rds/subnetGroup:SubnetGroup"
@@ -18,16 +19,6 @@ SNAPSHOT_ID = re.compile(r"^[A-Za-z](?!.*--)[A-Za-z0-9-]{0,254}(?<!-)$")
 
 def _db(rec: Recording) -> Registration:
     return rec.one(INSTANCE)
-
-
-def _data_key(rec: Recording) -> Registration:
-    [key] = [k for k in rec.of_type(KEY) if k.input("tags.Purpose") == "data"]
-    return key
-
-
-def _named(rec: Recording, typ: str, physical: str) -> Registration:
-    [found] = [r for r in rec.of_type(typ) if r.state.get("name") == physical]
-    return found
 
 
 def test_rnf_cf_01_database_is_multi_az_in_prod(prod: Recording) -> None:
@@ -71,26 +62,26 @@ def test_rnf_cf_03_tags_are_copied_to_snapshots(rec: Recording) -> None:
 def test_rnf_cf_03_prod_database_and_its_key_are_protected(prod: Recording) -> None:
     db = _db(prod)
     assert db.protect, db.urn
-    key = _data_key(prod)
+    key = support.key(prod, "data")
     assert key.urn in db.dependencies, db.urn
     assert key.protect, key.urn
 
 
 def test_rnf_s_01_storage_is_gp3_encrypted_with_the_data_key(rec: Recording) -> None:
-    db, key = _db(rec), _data_key(rec)
+    db, key = _db(rec), support.key(rec, "data")
     assert db.input("storageType") == "gp3", db.urn
     assert db.input("storageEncrypted") is True, db.urn
     assert db.input("kmsKeyId") == key.state["arn"], db.urn
 
 
 def test_rnf_s_01_performance_insights_use_the_data_key(rec: Recording) -> None:
-    db, key = _db(rec), _data_key(rec)
+    db, key = _db(rec), support.key(rec, "data")
     assert db.input("performanceInsightsEnabled") is True, db.urn
     assert db.input("performanceInsightsKmsKeyId") == key.state["arn"], db.urn
 
 
 def test_rnf_s_01_master_secret_is_rds_managed_with_the_data_key(rec: Recording) -> None:
-    db, key = _db(rec), _data_key(rec)
+    db, key = _db(rec), support.key(rec, "data")
     assert db.input("manageMasterUserPassword") is True, db.urn
     assert db.input("masterUserSecretKmsKeyId") == key.state["arn"], db.urn
     assert not [k for k in db.inputs if "password" in k.lower() and k != "manageMasterUserPassword"]
@@ -98,7 +89,7 @@ def test_rnf_s_01_master_secret_is_rds_managed_with_the_data_key(rec: Recording)
 
 def test_rnf_s_04_database_lives_in_every_data_subnet_only(rec: Recording) -> None:
     db = _db(rec)
-    group = _named(rec, SUBNET_GROUP, db.input("dbSubnetGroupName"))
+    group = support.named(rec, SUBNET_GROUP, db.input("dbSubnetGroupName"))
     subnets = [rec.by_id("aws:ec2/subnet:Subnet", s) for s in group.input("subnetIds")]
     assert {s.input("tags.Tier") for s in subnets} == {"data"}, group.urn
     zones = {s.input("availabilityZone") for s in subnets}
@@ -112,7 +103,7 @@ def test_rnf_s_04_database_is_not_publicly_accessible(rec: Recording) -> None:
 
 def test_rnf_s_04_parameter_group_forces_tls_and_logs_slow_statements(rec: Recording) -> None:
     db = _db(rec)
-    group = _named(rec, PARAMETER_GROUP, db.input("parameterGroupName"))
+    group = support.named(rec, PARAMETER_GROUP, db.input("parameterGroupName"))
     assert group.input("family") == f"postgres{db.input('engineVersion')}", group.urn
     params = {p["name"]: p["value"] for p in group.input("parameters")}
     assert params.get("rds.force_ssl") == "1", group.urn
@@ -158,7 +149,7 @@ def test_rnf_s_04_stack_exports_database_secret_arn_not_value(rec: Recording) ->
 
 def test_rnf_s_04_database_logs_are_encrypted_and_retained(rec: Recording) -> None:
     db = rec.one(INSTANCE)
-    logs_key = rec.one("aws:kms/key:Key", f"reevo-{rec.stack}-keys-logs").state["arn"]
+    logs_key = support.key(rec, "logs").state["arn"]
     groups = {g.input("name"): g for g in rec.of_type("aws:cloudwatch/logGroup:LogGroup")}
     for export in db.input("enabledCloudwatchLogsExports"):
         group = groups[f"/aws/rds/instance/{db.input('identifier')}/{export}"]

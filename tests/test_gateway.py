@@ -11,6 +11,7 @@ from reevo_infra import config, offline
 from reevo_infra.components.gateway import redeploy_hash
 from reevo_infra.config import LOG_RETENTION_DAYS, ConfigError
 from reevo_infra.offline import Recording, Registration
+from tests import support
 
 API = "aws:apigateway/restApi:RestApi"
 RESOURCE = "aws:apigateway/resource:Resource"
@@ -40,9 +41,7 @@ MANAGED_GROUPS = {
 
 
 def _logs_key_arn(rec: Recording) -> str:
-    keys = [k for k in rec.of_type("aws:kms/key:Key") if k.input("tags.Purpose") == "logs"]
-    assert len(keys) == 1, "expected one KMS key for logs"
-    return str(keys[0].state["arn"])
+    return str(support.key(rec, "logs").state["arn"])
 
 
 def _log_group_by_arn(rec: Recording, arn: str) -> Registration:

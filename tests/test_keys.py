@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from reevo_infra.offline import Recording
+from tests import support
 
 KEY = "aws:kms/key:Key"
 
@@ -29,7 +30,7 @@ def test_rnf_s_01_key_policy_keeps_root_as_admin(rec: Recording) -> None:
 
 
 def test_rnf_s_01_cloudwatch_logs_may_use_the_logs_key(rec: Recording) -> None:
-    key = rec.one(KEY, f"reevo-{rec.stack}-keys-logs")
+    key = support.key(rec, "logs")
     statements = json.loads(key.input("policy"))["Statement"]
     services = [s["Principal"].get("Service") for s in statements]
     assert f"logs.{rec.outputs['region']}.amazonaws.com" in services

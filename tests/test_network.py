@@ -7,6 +7,7 @@ import ipaddress
 import pytest
 
 from reevo_infra.offline import Recording, Registration
+from tests import support
 
 SUBNET = "aws:ec2/subnet:Subnet"
 ROUTE = "aws:ec2/route:Route"
@@ -133,7 +134,7 @@ def test_rnf_s_04_flow_logs_capture_all_traffic_encrypted_and_retained(rec: Reco
     ]
     assert len(groups) == 1, "the flow log must write to a registered log group"
     group = groups[0]
-    logs_key = rec.one("aws:kms/key:Key", f"reevo-{rec.stack}-keys-logs")
+    logs_key = support.key(rec, "logs")
     assert group.input("kmsKeyId") == logs_key.state["arn"], group.urn
     minimum = 180 if rec.stack == "prod" else 1
     assert group.input("retentionInDays") >= minimum, group.urn

@@ -9,6 +9,7 @@ import pytest
 from reevo_infra import config, offline
 from reevo_infra.config import ConfigError
 from reevo_infra.offline import Recording, Registration
+from tests import support
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 COMPOSITE = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
@@ -131,7 +132,7 @@ def test_rnf_cf_01_every_alarm_notifies_the_topic(rec: Recording) -> None:
 
 def test_rnf_s_01_alert_topic_is_encrypted_with_the_alerts_key(rec: Recording) -> None:
     topic = rec.one(TOPIC)
-    key = rec.one("aws:kms/key:Key", f"reevo-{rec.stack}-keys-alerts")
+    key = support.key(rec, "alerts")
     assert topic.input("kmsMasterKeyId") == key.state["arn"]
     statements = json.loads(key.input("policy"))["Statement"]
     assert any(s["Principal"].get("Service") == "cloudwatch.amazonaws.com" for s in statements)
@@ -158,7 +159,7 @@ def test_rnf_s_04_container_metrics_logs_are_encrypted_and_bounded(rec: Recordin
     assert addon.input("addonVersion").endswith("-eksbuild.1")
     group = rec.one("aws:eks/nodeGroup:NodeGroup")
     assert group.urn in addon.dependencies, "the agents need nodes to run on"
-    logs_key = rec.one("aws:kms/key:Key", f"reevo-{rec.stack}-keys-logs").state["arn"]
+    logs_key = support.key(rec, "logs").state["arn"]
     cluster = rec.one("aws:eks/cluster:Cluster").input("name")
     groups = [
         g

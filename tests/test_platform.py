@@ -10,6 +10,7 @@ import pytest
 from reevo_infra import charts, config, offline, rules
 from reevo_infra.config import ConfigError
 from reevo_infra.offline import Recording, Registration
+from tests import support
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 NAMESPACE = "kubernetes:core/v1:Namespace"
@@ -303,7 +304,7 @@ def _default_storage_class(rec: Recording) -> Registration:
 
 def test_rnf_s_01_default_storage_class_encrypts_with_the_cluster_key(rec: Recording) -> None:
     sc = _default_storage_class(rec)
-    cluster_key = rec.one("aws:kms/key:Key", f"reevo-{rec.stack}-keys-cluster").state["arn"]
+    cluster_key = support.key(rec, "cluster").state["arn"]
     assert sc.input("provisioner") == "ebs.csi.aws.com", f"{sc.urn}: not the EBS CSI driver"
     assert sc.input("parameters.type") == "gp3", sc.urn
     assert sc.input("parameters.encrypted") == "true", f"{sc.urn}: volumes unencrypted"

@@ -12,6 +12,7 @@ import pytest
 from reevo_infra import charts, config, offline, rules
 from reevo_infra.config import ConfigError
 from reevo_infra.offline import Recording, Registration
+from tests import support
 
 SYNC = "reevo:platform:SecretsSync"
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -119,7 +120,7 @@ def test_rnf_s_04_operator_role_reads_exactly_the_database_and_cache_secrets(
     assert not attached, f"{role.urn}: managed policies attached: {attached}"
     policies = [p for p in rec.of_type(ROLE_POLICY) if p.input("role") == role.id]
     assert policies, f"{role.urn}: no inline policy"
-    [key] = [k for k in rec.of_type("aws:kms/key:Key") if k.input("tags.Purpose") == "data"]
+    data_key = support.key(rec, "data")
     secret_arns: set[str] = set()
     for p in policies:
         for st in _statements(p.input("policy")):
@@ -127,7 +128,7 @@ def test_rnf_s_04_operator_role_reads_exactly_the_database_and_cache_secrets(
             actions, resources = set(_as_list(st["Action"])), _as_list(st["Resource"])
             assert "*" not in resources, f"{p.urn}: wildcard resource in {st}"
             if actions == {"kms:Decrypt"}:
-                assert resources == [key.state["arn"]], f"{p.urn}: decrypts {resources}"
+                assert resources == [data_key.state["arn"]], f"{p.urn}: decrypts {resources}"
                 via = st.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService")
                 assert via == f"secretsmanager.{rec.outputs['region']}.amazonaws.com", p.urn
             else:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from reevo_infra.offline import Recording, Registration
+from tests import support
 
 WORKLOAD = "reevo:platform:Workload"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
@@ -142,11 +143,7 @@ def test_rnf_ed_01_workloads_request_and_limit_resources(rec: Recording) -> None
 def test_rnf_s_01_image_repositories_are_encrypted_with_the_data_key(
     rec: Recording,
 ) -> None:
-    data_keys = {
-        k.state.get("arn")
-        for k in rec.of_type("aws:kms/key:Key")
-        if k.input("tags.Purpose") == "data"
-    }
+    data_keys = {support.key(rec, "data").state["arn"]}
     for w in _workloads(rec):
         repo = _child(rec, w, "aws:ecr/repository:Repository")
         enc = repo.input("encryptionConfigurations.0") or {}
